@@ -1,0 +1,93 @@
+# hdi: freestanding disk-image library and the edqcow2 host tool. GNU Make.
+# Sources are found by wildcard, so adding a file needs no edit here.
+CC            ?= cc
+CLANG         ?= clang
+CROSS_COMPILE ?= i686-linux-gnu-
+BUILD         ?= build
+
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CSTD      := -std=c99
+HOST_OPT  ?= -O2 -g
+CPPFLAGS  := -Iinclude -Ihost_test
+CFLAGS    := $(CSTD) $(WARN) $(HOST_OPT) -MMD -MP
+
+CORE_SRC  := $(sort $(wildcard core/*.c))
+HOST_SRC  := host_test/dev_file.c host_test/dev_ram.c
+TOOL_SRC  := $(sort $(wildcard tools/*.c))
+UNIT_SRC  := $(sort $(wildcard host_test/unit/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+
+CORE_OBJ  := $(call obj,host,$(CORE_SRC))
+HOST_OBJ  := $(call obj,host,$(HOST_SRC))
+TOOL_OBJ  := $(call obj,host,$(TOOL_SRC))
+UNIT_OBJ  := $(call obj,host,$(UNIT_SRC))
+
+.PHONY: all test freestanding sanitize fuzz bench kernel demo clean
+all: $(BUILD)/libhdi.a $(BUILD)/edqcow2
+
+$(BUILD)/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libhdi.a: $(CORE_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/libhdihost.a: $(HOST_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/edqcow2: $(TOOL_OBJ) $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
+	$(CC) $(CFLAGS) -o $@ $^ -lz
+
+# --- freestanding: core/ alone, cross-compiled, 32-bit -----------------------
+FS_CC     := $(CROSS_COMPILE)gcc
+FS_AR     := $(CROSS_COMPILE)ar
+FS_NM     := $(CROSS_COMPILE)nm
+FS_CFLAGS := $(CSTD) $(WARN) -Werror -Os -ffreestanding -nostdlib -fno-pic \
+             -fno-stack-protector -fno-builtin -m32 -MMD -MP -Iinclude
+FS_OBJ    := $(call obj,freestanding,$(CORE_SRC))
+FS_ALLOWED_UNDEF := memcpy memmove memset memcmp
+
+$(BUILD)/freestanding/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FS_CC) $(FS_CFLAGS) -c $< -o $@
+
+$(BUILD)/freestanding/libhdi.a: $(FS_OBJ)
+	@rm -f $@
+	$(FS_AR) rcs $@ $^
+
+freestanding: $(BUILD)/freestanding/libhdi.a
+	@bad=$$($(FS_NM) -u $< | awk '$$1=="U"{print $$2}' | sort -u | \
+		grep -vxE '$(subst $() ,|,$(FS_ALLOWED_UNDEF))' || true); \
+	if [ -n "$$bad" ]; then echo "freestanding: undefined symbols: $$bad"; exit 1; fi; \
+	echo "freestanding: $< links with only $(FS_ALLOWED_UNDEF) undefined"
+
+# --- sanitizers ----------------------------------------------------------------
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_OBJ   := $(call obj,sanitize,$(CORE_SRC) $(HOST_SRC) $(TOOL_SRC))
+$(BUILD)/sanitize/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
+$(BUILD)/sanitize/edqcow2: $(SAN_OBJ)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^
+sanitize: $(BUILD)/sanitize/edqcow2
+
+# --- sub-makefiles owned by their directories ----------------------------------
+-include host_test/fuzz/fuzz.mk
+-include bench/bench.mk
+-include kernel_shim/kernel.mk
+
+# --- the test suite --------------------------------------------------------------
+TEST_DEPS := all $(BUILD)/unit_tests sanitize
+test: $(TEST_DEPS)
+	@BUILD=$(BUILD) sh host_test/run.sh $(T)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,51 @@
+/* hdi/bdev.h: the one block-I/O vtable every layer talks through.
+ * Raw files, RAM, ATA disks and open qcow2 images are all an hdi_bdev. */
+#ifndef HDI_BDEV_H
+#define HDI_BDEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "errors.h"
+
+#define HDI_BDEV_OPS_VERSION 1u
+#define HDI_GRANULE_MAX 4096u   /* largest I/O granule the core handles */
+
+/* Every callback returns HDI_OK or a negative code. The core only calls
+ * read/write with off and len both multiples of the device's granule, and
+ * never past size() (unless after a successful grow()). */
+struct hdi_bdev_ops {
+	unsigned version;                 /* HDI_BDEV_OPS_VERSION */
+	int (*read)(void *ctx, uint64_t off, void *buf, size_t len);
+	int (*write)(void *ctx, uint64_t off, const void *buf, size_t len);
+	/* Make every completed write durable; ordering barrier for metadata. */
+	int (*flush)(void *ctx);
+	int (*size)(void *ctx, uint64_t *bytes);
+	/* Optional (NULL for fixed-size devices): make size() at least bytes. */
+	int (*grow)(void *ctx, uint64_t bytes);
+};
+
+#define HDI_BDEV_RDONLY 0x1u
+
+struct hdi_bdev {
+	const struct hdi_bdev_ops *ops;
+	void *ctx;
+	uint32_t granule;   /* power of two, 1..HDI_GRANULE_MAX */
+	uint32_t flags;     /* HDI_BDEV_* */
+};
+
+/* Checked wrappers: validate alignment and range, then call the driver. */
+int hdi_bdev_read(const struct hdi_bdev *d, uint64_t off, void *buf, size_t len);
+int hdi_bdev_write(const struct hdi_bdev *d, uint64_t off, const void *buf, size_t len);
+int hdi_bdev_flush(const struct hdi_bdev *d);
+int hdi_bdev_size(const struct hdi_bdev *d, uint64_t *bytes);
+/* Grows the device if it is smaller than bytes; HDI_ENOSPC without grow(). */
+int hdi_bdev_ensure_size(const struct hdi_bdev *d, uint64_t bytes);
+
+/* Byte-granular access on any device: unaligned head and tail go through
+ * bounce, which must hold d->granule bytes (read-modify-write for writes). */
+int hdi_bdev_pread(const struct hdi_bdev *d, uint64_t off, void *buf,
+		   size_t len, void *bounce);
+int hdi_bdev_pwrite(const struct hdi_bdev *d, uint64_t off, const void *buf,
+		    size_t len, void *bounce);
+
+#endif

@@ -1,0 +1,22 @@
+/* hdi/errors.h: the library's negative error codes and their names.
+ * Device drivers return these too; the core passes a device's code up unchanged. */
+#ifndef HDI_ERRORS_H
+#define HDI_ERRORS_H
+
+#define HDI_OK          0
+#define HDI_EIO        (-1)  /* the device failed a read, write or flush */
+#define HDI_ECORRUPT   (-2)  /* on-disk metadata is inconsistent or hostile */
+#define HDI_EUNSUPP    (-3)  /* a valid feature this build does not implement */
+#define HDI_ENOSPC     (-4)  /* the device cannot hold more (no grow, or full) */
+#define HDI_EINVAL     (-5)  /* bad argument: range, alignment, option */
+#define HDI_ENOMEM     (-6)  /* caller-provided workspace or state too small */
+#define HDI_EROFS      (-7)  /* write refused: read-only open, snapshot view, corrupt bit */
+#define HDI_ENOENT     (-8)  /* named thing (snapshot, partition) does not exist */
+#define HDI_ETIMEDOUT  (-9)  /* a driver gave up waiting on hardware */
+#define HDI_ELOOP      (-10) /* backing chain too deep or loops */
+#define HDI_EBUSY      (-11) /* object in use (e.g. overlapping request) */
+
+/* A static, human-readable name for an error code. Never NULL. */
+const char *hdi_strerror(int err);
+
+#endif

@@ -1,0 +1,166 @@
+/* hdi/qcow2.h: the qcow2 image format: open, read, write, create, check.
+ * An open image is itself an hdi_bdev (its virtual disk). No allocation:
+ * the caller provides the state (hdi_qcow2_t) and a workspace. */
+#ifndef HDI_QCOW2_H
+#define HDI_QCOW2_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "bdev.h"
+
+/* Opaque state; the core checks at compile time that its layout fits. */
+#define HDI_QCOW2_STATE_SIZE 2048u
+typedef struct { uint64_t opaque_[HDI_QCOW2_STATE_SIZE / 8]; } hdi_qcow2_t;
+
+/* Minimum workspace for every operation on images without compressed
+ * clusters, whatever the cluster size. More workspace = bigger caches. */
+#define HDI_QCOW2_WORKSPACE_MIN 16384u
+/* Workspace that also reads compressed clusters of the given size. */
+#define HDI_QCOW2_WORKSPACE_COMPRESSED(cluster_size) \
+	(HDI_QCOW2_WORKSPACE_MIN + 2u * (size_t)(cluster_size) + 1024u)
+
+#define HDI_QCOW2_MAX_CHAIN 16u          /* backing chain depth cap */
+#define HDI_QCOW2_NAME_MAX 1024u         /* backing file name, snapshot names */
+
+/* Open flags */
+#define HDI_QCOW2_RDWR        0x1u
+#define HDI_QCOW2_NO_BACKING  0x2u  /* read unallocated as zero, ignore backing */
+#define HDI_QCOW2_NO_REPAIR   0x4u  /* rdwr open of a dirty image: don't repair */
+
+/* Resolve and open a backing file. name is the raw name stored in the image
+ * (not NUL-terminated in the image; here it is NUL-terminated), fmt is the
+ * backing format extension ("" if absent). depth is the depth of the image
+ * being opened (the top image is depth 0). On success *out is a device the
+ * core reads through (for a qcow2 backing file, the caller opens it with
+ * hdi_qcow2_open, passing depth + 1, and returns hdi_qcow2_bdev()). */
+typedef int (*hdi_qcow2_backing_fn)(void *ctx, const char *name,
+				    const char *fmt, unsigned depth,
+				    struct hdi_bdev **out);
+
+struct hdi_qcow2_opts {
+	uint32_t flags;
+	void *workspace;
+	size_t workspace_size;
+	hdi_qcow2_backing_fn open_backing;   /* NULL: backing refused (EUNSUPP) */
+	void *backing_ctx;
+	unsigned depth;                      /* 0 for the top image */
+};
+
+int hdi_qcow2_open(hdi_qcow2_t *q, struct hdi_bdev *file,
+		   const struct hdi_qcow2_opts *opts);
+/* Writes back caches, clears the dirty bit (lazy refcounts), flushes. */
+int hdi_qcow2_close(hdi_qcow2_t *q);
+int hdi_qcow2_flush(hdi_qcow2_t *q);
+/* The virtual disk: granule 512, size = virtual size. */
+struct hdi_bdev *hdi_qcow2_bdev(hdi_qcow2_t *q);
+/* Static text naming what the last error was about (a feature, a table);
+ * "" when there is nothing more to say. */
+const char *hdi_qcow2_errmsg(const hdi_qcow2_t *q);
+
+/* Virtual-disk I/O; byte-granular, any offset and length. */
+int hdi_qcow2_read(hdi_qcow2_t *q, uint64_t off, void *buf, size_t len);
+int hdi_qcow2_write(hdi_qcow2_t *q, uint64_t off, const void *buf, size_t len);
+int hdi_qcow2_write_zeroes(hdi_qcow2_t *q, uint64_t off, uint64_t len);
+int hdi_qcow2_discard(hdi_qcow2_t *q, uint64_t off, uint64_t len);
+#define HDI_QCOW2_RESIZE_SHRINK 0x1u
+int hdi_qcow2_resize(hdi_qcow2_t *q, uint64_t new_size, uint32_t flags);
+
+/* Incompatible / compatible / autoclear feature bits (spec names). */
+#define HDI_QCOW2_INCOMPAT_DIRTY        (1ull << 0)
+#define HDI_QCOW2_INCOMPAT_CORRUPT      (1ull << 1)
+#define HDI_QCOW2_INCOMPAT_DATA_FILE    (1ull << 2)
+#define HDI_QCOW2_INCOMPAT_COMPRESSION  (1ull << 3)
+#define HDI_QCOW2_INCOMPAT_EXTL2        (1ull << 4)
+#define HDI_QCOW2_COMPAT_LAZY_REFCOUNTS (1ull << 0)
+#define HDI_QCOW2_AUTOCLEAR_BITMAPS     (1ull << 0)
+#define HDI_QCOW2_AUTOCLEAR_DATA_RAW    (1ull << 1)
+
+struct hdi_qcow2_info {
+	uint32_t version;            /* 2 or 3 */
+	uint32_t cluster_bits;
+	uint32_t refcount_bits;
+	uint32_t compression_type;   /* 0 zlib, 1 zstd */
+	uint64_t virtual_size;
+	uint64_t file_size;          /* size of the image file device */
+	uint64_t incompatible, compatible, autoclear;
+	uint32_t nb_snapshots;
+	uint32_t nb_bitmaps;
+	bool has_backing;
+	char backing_file[HDI_QCOW2_NAME_MAX];
+	char backing_format[32];
+};
+int hdi_qcow2_info(hdi_qcow2_t *q, struct hdi_qcow2_info *out);
+
+/* Mapping of the virtual disk, one extent at a time (like qemu-img map). */
+#define HDI_QCOW2_MAP_DATA       0x1u  /* reads data (not all zero by flag) */
+#define HDI_QCOW2_MAP_ZERO       0x2u  /* reads as zeros */
+#define HDI_QCOW2_MAP_ALLOCATED  0x4u  /* allocated in this image (not backing) */
+#define HDI_QCOW2_MAP_COMPRESSED 0x8u
+#define HDI_QCOW2_MAP_OFFSET     0x10u /* host_offset is valid */
+struct hdi_qcow2_extent {
+	uint64_t start, length;
+	uint64_t host_offset;
+	uint32_t flags;
+	unsigned depth;              /* chain depth the data comes from */
+};
+/* The extent starting at off (maximal run of same kind and contiguous
+ * host offsets, within this image; backing extents report depth > 0 only
+ * if the backing device is a qcow2 image reached through the chain). */
+int hdi_qcow2_map(hdi_qcow2_t *q, uint64_t off, struct hdi_qcow2_extent *out);
+
+/* Internal snapshots */
+struct hdi_qcow2_snapshot {
+	char id[64];
+	char name[HDI_QCOW2_NAME_MAX];
+	uint64_t date_sec;           /* seconds since the epoch */
+	uint32_t date_nsec;
+	uint64_t vm_clock_nsec;
+	uint64_t vm_state_size;
+	uint64_t disk_size;          /* virtual size at snapshot time */
+	uint32_t icount_present;
+};
+int hdi_qcow2_snapshot_get(hdi_qcow2_t *q, uint32_t index,
+			   struct hdi_qcow2_snapshot *out);
+/* Find by id or name; returns index >= 0 or HDI_ENOENT. */
+int hdi_qcow2_snapshot_find(hdi_qcow2_t *q, const char *id_or_name);
+/* Switch the virtual disk to a read-only view of snapshot index
+ * (UINT32_MAX: back to the active disk). */
+int hdi_qcow2_snapshot_select(hdi_qcow2_t *q, uint32_t index);
+
+/* Consistency check, counting like qemu-img check. */
+#define HDI_QCOW2_REPAIR_LEAKS 0x1u
+#define HDI_QCOW2_REPAIR_ERRORS 0x2u
+#define HDI_QCOW2_REPAIR_ALL (HDI_QCOW2_REPAIR_LEAKS | HDI_QCOW2_REPAIR_ERRORS)
+struct hdi_qcow2_check {
+	uint64_t corruptions, leaks, check_errors;
+	uint64_t corruptions_fixed, leaks_fixed;
+	uint64_t allocated_clusters, total_clusters;
+	uint64_t fragmented_clusters, compressed_clusters;
+	uint64_t image_end_offset;
+};
+/* Returns HDI_OK when the check ran (inspect the counts) or a negative code
+ * when it could not. Read-only unless repair flags are given. */
+int hdi_qcow2_check(hdi_qcow2_t *q, uint32_t repair,
+		    struct hdi_qcow2_check *out);
+
+/* Create a fresh image on file (which is truncated/overwritten from 0). */
+struct hdi_qcow2_create_opts {
+	uint64_t size;
+	uint32_t version;            /* 2 (compat 0.10) or 3 (compat 1.1) */
+	uint32_t cluster_bits;       /* 9..21 */
+	uint32_t refcount_bits;      /* 1,2,4,...,64 */
+	bool lazy_refcounts;
+	bool extended_l2;
+	const char *backing_file;    /* NULL: none */
+	const char *backing_format;  /* NULL or "raw" / "qcow2" */
+	bool preallocate_metadata;
+};
+int hdi_qcow2_create(struct hdi_bdev *file,
+		     const struct hdi_qcow2_create_opts *o,
+		     void *workspace, size_t workspace_size);
+
+/* Does this buffer (>= 4 bytes) start with the qcow2 magic? */
+bool hdi_qcow2_probe(const void *first_bytes, size_t len);
+
+#endif

@@ -1,0 +1,71 @@
+/* tools/ed.h: what edqcow2's command files share: opening an image (qcow2
+ * or raw, with its backing chain), size parsing and error reporting. */
+#ifndef ED_H
+#define ED_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "hdi/qcow2.h"
+#include "dev_file.h"
+
+#define ED_WORKSPACE (64u << 20)   /* host tool: big caches, fast */
+
+struct ed_chain;   /* backing files opened for an image (tools/image.c) */
+
+struct ed_image {
+	const char *path;
+	struct hdi_file_dev file;
+	int is_qcow2;
+	hdi_qcow2_t q;
+	void *ws;
+	size_t ws_size;
+	struct hdi_bdev *disk;     /* the virtual disk: qcow2 view or the raw file */
+	struct ed_chain *chain;
+};
+
+#define ED_OPEN_RDWR        0x1
+#define ED_OPEN_NO_BACKING  0x2
+
+/* Opens path, detecting qcow2 by magic. Prints one error line and returns
+ * a negative code on failure. */
+int ed_open(struct ed_image *im, const char *path, int flags);
+/* Closes (flushing qcow2 metadata); prints and returns an error. */
+int ed_close(struct ed_image *im);
+/* Virtual-disk byte access for either kind of image. */
+int ed_read(struct ed_image *im, uint64_t off, void *buf, size_t len);
+int ed_write(struct ed_image *im, uint64_t off, const void *buf, size_t len);
+uint64_t ed_disk_size(struct ed_image *im);
+
+/* "512", "4K", "1M", "2G", "1T" (powers of 1024); 0x hex allowed. */
+int ed_parse_size(const char *s, uint64_t *out);
+/* One line on stderr: "edqcow2: IMAGE: reason". Returns 1 (the exit code). */
+int ed_err(const char *image, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Error line for a library code, with the qcow2 detail when there is one. */
+int ed_err_code(struct ed_image *im, const char *what, int code);
+/* True when argv has --help or -h. */
+int ed_wants_help(int argc, char **argv);
+
+/* Every command: argv[0] is the command name; returns the exit code. */
+typedef int (*ed_cmd_fn)(const char *image, int argc, char **argv);
+
+/* Commands, each defined in its own file (weak here so the tool builds
+ * while a command is still being written). */
+#define ED_CMD(name) int name(const char *image, int argc, char **argv) \
+	__attribute__((weak))
+ED_CMD(ed_cmd_info);          /* tools/cmd_info.c */
+ED_CMD(ed_cmd_map);           /* tools/cmd_info.c */
+ED_CMD(ed_cmd_read);          /* tools/cmd_io.c */
+ED_CMD(ed_cmd_convert);       /* tools/cmd_convert.c */
+ED_CMD(ed_cmd_check);         /* tools/cmd_check.c */
+ED_CMD(ed_cmd_snapshot);      /* tools/cmd_info.c */
+ED_CMD(ed_cmd_create);        /* tools/cmd_create.c */
+ED_CMD(ed_cmd_write);         /* tools/cmd_io.c */
+ED_CMD(ed_cmd_write_zeroes);  /* tools/cmd_io.c */
+ED_CMD(ed_cmd_discard);       /* tools/cmd_io.c */
+ED_CMD(ed_cmd_resize);        /* tools/cmd_create.c */
+ED_CMD(ed_cmd_fdisk);         /* tools/cmd_fdisk.c */
+ED_CMD(ed_cmd_bootcode);      /* tools/cmd_fdisk.c */
+ED_CMD(ed_cmd_partition);     /* tools/cmd_fdisk.c */
+
+#endif
