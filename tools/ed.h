@@ -55,7 +55,7 @@ typedef int (*ed_cmd_fn)(const char *image, int argc, char **argv);
 	__attribute__((weak))
 ED_CMD(ed_cmd_info);          /* tools/cmd_info.c */
 ED_CMD(ed_cmd_map);           /* tools/cmd_info.c */
-ED_CMD(ed_cmd_read);          /* tools/cmd_io.c */
+ED_CMD(ed_cmd_read);          /* tools/cmd_read.c */
 ED_CMD(ed_cmd_convert);       /* tools/cmd_convert.c */
 ED_CMD(ed_cmd_check);         /* tools/cmd_check.c */
 ED_CMD(ed_cmd_snapshot);      /* tools/cmd_info.c */
@@ -67,5 +67,10 @@ ED_CMD(ed_cmd_resize);        /* tools/cmd_create.c */
 ED_CMD(ed_cmd_fdisk);         /* tools/cmd_fdisk.c */
 ED_CMD(ed_cmd_bootcode);      /* tools/cmd_fdisk.c */
 ED_CMD(ed_cmd_partition);     /* tools/cmd_fdisk.c */
+
+/* convert -O qcow2 lives with the write path (tools/convert_qcow2.c);
+ * cmd_convert.c calls it when present. Returns the exit code. */
+int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
+			char **argv) __attribute__((weak));
 
 #endif
