@@ -23,7 +23,7 @@ HOST_OBJ  := $(call obj,host,$(HOST_SRC))
 TOOL_OBJ  := $(call obj,host,$(TOOL_SRC))
 UNIT_OBJ  := $(call obj,host,$(UNIT_SRC))
 
-.PHONY: all test freestanding sanitize fuzz bench kernel demo clean
+.PHONY: all test deps freestanding sanitize fuzz bench kernel demo clean
 all: $(BUILD)/libhdi.a $(BUILD)/edqcow2
 
 $(BUILD)/host/%.o: %.c
@@ -83,8 +83,13 @@ sanitize: $(BUILD)/sanitize/edqcow2
 -include kernel_shim/kernel.mk
 
 # --- the test suite --------------------------------------------------------------
-TEST_DEPS := all $(BUILD)/unit_tests sanitize
-test: $(TEST_DEPS)
+# `make test` and `make demo` are the README's whole set-up: deps installs
+# the Debian packages that are missing (and nothing when all are there).
+deps:
+	@bash tools/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/unit_tests sanitize freestanding
 	@BUILD=$(BUILD) sh host_test/run.sh $(T)
 
 clean:
