@@ -61,8 +61,12 @@ $(BUILD)/freestanding/libhdi.a: $(FS_OBJ)
 	@rm -f $@
 	$(FS_AR) rcs $@ $^
 
+FS_LD     := $(CROSS_COMPILE)ld
+# Link every member into one object first, so calls between core files
+# resolve and only symbols from outside core/ remain undefined.
 freestanding: $(BUILD)/freestanding/libhdi.a
-	@bad=$$($(FS_NM) -u $< | awk '$$1=="U"{print $$2}' | sort -u | \
+	@$(FS_LD) -m elf_i386 -r --whole-archive $< -o $(BUILD)/freestanding/hdi-all.o
+	@bad=$$($(FS_NM) -u $(BUILD)/freestanding/hdi-all.o | awk '$$1=="U"{print $$2}' | sort -u | \
 		grep -vxE '$(subst $() ,|,$(FS_ALLOWED_UNDEF))' || true); \
 	if [ -n "$$bad" ]; then echo "freestanding: undefined symbols: $$bad"; exit 1; fi; \
 	echo "freestanding: $< links with only $(FS_ALLOWED_UNDEF) undefined"
