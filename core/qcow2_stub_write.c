@@ -5,4 +5,3 @@ int hdi_qcow2_write(hdi_qcow2_t *q, uint64_t off, const void *buf, size_t len) {
 int hdi_qcow2_write_zeroes(hdi_qcow2_t *q, uint64_t off, uint64_t len) { (void)q; (void)off; (void)len; return HDI_EUNSUPP; }
 int hdi_qcow2_discard(hdi_qcow2_t *q, uint64_t off, uint64_t len) { (void)q; (void)off; (void)len; return HDI_EUNSUPP; }
 int hdi_qcow2_resize(hdi_qcow2_t *q, uint64_t s, uint32_t f) { (void)q; (void)s; (void)f; return HDI_EUNSUPP; }
-int hdi_qcow2_create(struct hdi_bdev *file, const struct hdi_qcow2_create_opts *o, void *ws, size_t wss) { (void)file; (void)o; (void)ws; (void)wss; return HDI_EUNSUPP; }

@@ -1,0 +1,359 @@
+/* tools/cmd_create.c: `create SIZE [options]` (qcow2 or raw) and
+ * `resize [+-]SIZE [--shrink]`. */
+#define _FILE_OFFSET_BITS 64
+#define _DEFAULT_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "ed.h"
+#include "ed_qcow2_opts.h"
+
+#define CREATE_WS (1u << 20)
+
+static const char create_help[] =
+	"usage: edqcow2 IMAGE create [SIZE] [options]\n"
+	"Makes a new image (an existing file is overwritten).\n"
+	"  --format raw|qcow2        image format (default qcow2)\n"
+	"  --compat 0.10|1.1         qcow2 version 2 or 3 (default 1.1)\n"
+	"  --cluster-size N          512 to 2M, a power of two (default 64K)\n"
+	"  --refcount-bits N         1, 2, 4, 8, 16, 32 or 64 (default 16)\n"
+	"  --lazy-refcounts          compat 1.1 only\n"
+	"  --extended-l2             subclusters; compat 1.1, clusters >= 16K\n"
+	"  --backing FILE            backing file (relative to IMAGE's directory)\n"
+	"  --backing-format raw|qcow2  (default: probed from FILE)\n"
+	"SIZE may be left out with --backing: the backing file's size is used.\n"
+	"SIZE is rounded up to a multiple of 512, as qemu-img does.\n";
+
+/* Is arg "--name" or "--name=value"? Sets *val (NULL if it needs the next
+ * argument). */
+static int opt_is(const char *arg, const char *name, const char **val)
+{
+	size_t n = strlen(name);
+	if (strncmp(arg, name, n))
+		return 0;
+	if (arg[n] == '=') {
+		*val = arg + n + 1;
+		return 1;
+	}
+	if (arg[n])
+		return 0;
+	*val = NULL;
+	return 1;
+}
+
+void ed_qcow2_opts_init(struct ed_qcow2_opts *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->o.version = 3;
+	c->o.cluster_bits = 16;
+	c->o.refcount_bits = 16;
+	c->format = "qcow2";
+}
+
+int ed_qcow2_opts_parse(const char *image, struct ed_qcow2_opts *c,
+			int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v = NULL;
+	uint64_t n;
+	static const char *const names[] = {
+		"--compat", "--cluster-size", "--refcount-bits", "--backing",
+		"--backing-format", "--format", "-O", "-o"
+	};
+	size_t k;
+	if (!strcmp(a, "--lazy-refcounts")) {
+		c->o.lazy_refcounts = true;
+		return 1;
+	}
+	if (!strcmp(a, "--extended-l2")) {
+		c->o.extended_l2 = true;
+		return 1;
+	}
+	for (k = 0; k < sizeof names / sizeof names[0]; k++)
+		if (opt_is(a, names[k], &v))
+			break;
+	if (k == sizeof names / sizeof names[0])
+		return 0;
+	if (!v) {
+		if (*i + 1 >= argc) {
+			ed_err(image, "option %s needs a value", a);
+			return -1;
+		}
+		v = argv[++*i];
+	}
+	switch (k) {
+	case 0:
+		if (!strcmp(v, "0.10") || !strcmp(v, "v2"))
+			c->o.version = 2;
+		else if (!strcmp(v, "1.1") || !strcmp(v, "v3"))
+			c->o.version = 3;
+		else {
+			ed_err(image, "invalid compatibility level '%s' (0.10 or 1.1)", v);
+			return -1;
+		}
+		c->compat_set = 1;
+		break;
+	case 1:
+		if (ed_parse_size(v, &n) || n < 512 || n > (2u << 20) ||
+		    (n & (n - 1))) {
+			ed_err(image, "cluster size must be a power of two between 512 and 2M, not '%s'", v);
+			return -1;
+		}
+		for (c->o.cluster_bits = 9; (1ull << c->o.cluster_bits) < n;)
+			c->o.cluster_bits++;
+		break;
+	case 2:
+		if (ed_parse_size(v, &n) || n < 1 || n > 64 || (n & (n - 1))) {
+			ed_err(image, "refcount width must be a power of two from 1 to 64, not '%s'", v);
+			return -1;
+		}
+		c->o.refcount_bits = (uint32_t)n;
+		break;
+	case 3:
+		c->backing = v;
+		break;
+	case 4:
+		if (strcmp(v, "raw") && strcmp(v, "qcow2")) {
+			ed_err(image, "backing format must be raw or qcow2, not '%s'", v);
+			return -1;
+		}
+		c->backing_fmt = v;
+		break;
+	case 5: case 6:
+		if (strcmp(v, "raw") && strcmp(v, "qcow2")) {
+			ed_err(image, "format must be raw or qcow2, not '%s'", v);
+			return -1;
+		}
+		c->format = v;
+		break;
+	default:
+		ed_err(image, "unknown option %s", a);
+		return -1;
+	}
+	return 1;
+}
+
+/* Checks the combination the way qemu-img does, with its wording. */
+int ed_qcow2_opts_check(const char *image, struct ed_qcow2_opts *c)
+{
+	struct hdi_qcow2_create_opts *o = &c->o;
+	if (o->version < 3 && o->lazy_refcounts)
+		return ed_err(image, "Lazy refcounts only supported with compatibility level 1.1 and above");
+	if (o->version < 3 && o->refcount_bits != 16)
+		return ed_err(image, "Different refcount widths than 16 bits require compatibility level 1.1 or above");
+	if (o->version < 3 && o->extended_l2)
+		return ed_err(image, "Extended L2 entries are only supported with compatibility level 1.1 and above");
+	if (o->extended_l2 && o->cluster_bits < 14)
+		return ed_err(image, "Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
+	if (c->backing_fmt && !c->backing)
+		return ed_err(image, "Backing format cannot be used without backing file");
+	return 0;
+}
+
+/* name relative to the directory of image, as the backing file is found. */
+static char *beside(const char *image, const char *name)
+{
+	const char *slash = strrchr(image, '/');
+	size_t dl;
+	char *p;
+	if (name[0] == '/' || !slash)
+		return strdup(name);
+	dl = (size_t)(slash - image) + 1;
+	p = malloc(dl + strlen(name) + 1);
+	if (p) {
+		memcpy(p, image, dl);
+		strcpy(p + dl, name);
+	}
+	return p;
+}
+
+/* Looks at the backing file as the image will see it: checks it is there,
+ * probes its format if none was given, and reads its virtual size from
+ * the qcow2 header (or the raw file's length). */
+static int probe_backing(const char *image, struct ed_qcow2_opts *c,
+			 uint64_t *size)
+{
+	struct hdi_file_dev b;
+	unsigned char h[32];
+	char *path = beside(image, c->backing);
+	int is_q, r;
+	if (!path)
+		return ed_err(image, "out of memory");
+	r = hdi_file_dev_open(&b, path, "rb", 0);
+	free(path);
+	if (r)
+		return ed_err(image, "could not open backing file '%s': %s",
+			      c->backing, strerror(errno));
+	is_q = b.size >= sizeof h && !hdi_bdev_read(&b.bdev, 0, h, sizeof h) &&
+	       hdi_qcow2_probe(h, sizeof h);
+	if (c->backing_fmt && !strcmp(c->backing_fmt, "qcow2") && !is_q) {
+		hdi_file_dev_close(&b);
+		return ed_err(image, "backing file '%s' is not qcow2", c->backing);
+	}
+	if (!c->backing_fmt)
+		c->backing_fmt = is_q ? "qcow2" : "raw";
+	if (!strcmp(c->backing_fmt, "qcow2"))
+		*size = ((uint64_t)h[24] << 56) | ((uint64_t)h[25] << 48) |
+			((uint64_t)h[26] << 40) | ((uint64_t)h[27] << 32) |
+			((uint64_t)h[28] << 24) | ((uint64_t)h[29] << 16) |
+			((uint64_t)h[30] << 8) | h[31];
+	else
+		*size = b.size;
+	hdi_file_dev_close(&b);
+	return 0;
+}
+
+int ed_create_qcow2_file(const char *path, struct ed_qcow2_opts *c,
+			 uint64_t size)
+{
+	struct hdi_file_dev fd;
+	void *ws;
+	int r;
+	c->o.size = (size + 511u) & ~(uint64_t)511u;
+	c->o.backing_file = c->backing;
+	c->o.backing_format = c->backing_fmt;
+	if (hdi_file_dev_open(&fd, path, "w+b", 0))
+		return ed_err(path, "cannot create: %s", strerror(errno));
+	ws = malloc(CREATE_WS);
+	if (!ws) {
+		hdi_file_dev_close(&fd);
+		return ed_err(path, "out of memory");
+	}
+	r = hdi_qcow2_create(&fd.bdev, &c->o, ws, CREATE_WS);
+	free(ws);
+	if (hdi_file_dev_close(&fd) && !r)
+		r = HDI_EIO;
+	if (r == HDI_EINVAL && c->o.cluster_bits && (size >> 40))
+		return ed_err(path, "create: the image size is too large for this cluster size");
+	if (r == HDI_EINVAL && c->backing)
+		return ed_err(path, "create: invalid options (is the backing file name too long for the header cluster?)");
+	if (r)
+		return ed_err(path, "create: %s", hdi_strerror(r));
+	return 0;
+}
+
+static int create_raw(const char *path, uint64_t size)
+{
+	struct hdi_file_dev fd;
+	int r;
+	if (hdi_file_dev_open(&fd, path, "w+b", 0))
+		return ed_err(path, "cannot create: %s", strerror(errno));
+	r = hdi_bdev_ensure_size(&fd.bdev, size);
+	if (hdi_file_dev_close(&fd) && !r)
+		r = HDI_EIO;
+	return r ? ed_err(path, "create: %s", hdi_strerror(r)) : 0;
+}
+
+int ed_cmd_create(const char *image, int argc, char **argv)
+{
+	struct ed_qcow2_opts c;
+	const char *size_arg = NULL;
+	uint64_t size = 0, bsize = 0;
+	int i, r;
+	if (!image || ed_wants_help(argc, argv)) {
+		fputs(create_help, stdout);
+		return 0;
+	}
+	ed_qcow2_opts_init(&c);
+	for (i = 1; i < argc; i++) {
+		r = ed_qcow2_opts_parse(image, &c, argc, argv, &i);
+		if (r < 0)
+			return 1;
+		if (r)
+			continue;
+		if (argv[i][0] == '-' && argv[i][1])
+			return ed_err(image, "create: unknown option %s", argv[i]);
+		if (size_arg)
+			return ed_err(image, "create: unexpected argument '%s'", argv[i]);
+		size_arg = argv[i];
+	}
+	if (size_arg && ed_parse_size(size_arg, &size))
+		return ed_err(image, "create: invalid size '%s'", size_arg);
+	if (!strcmp(c.format, "raw")) {
+		if (c.backing || c.compat_set || c.o.lazy_refcounts ||
+		    c.o.extended_l2 || c.o.cluster_bits != 16 ||
+		    c.o.refcount_bits != 16)
+			return ed_err(image, "create: qcow2 options given with --format raw");
+		if (!size_arg)
+			return ed_err(image, "create: SIZE is required");
+		return create_raw(image, size);
+	}
+	if (ed_qcow2_opts_check(image, &c))
+		return 1;
+	if (c.backing && probe_backing(image, &c, &bsize))
+		return 1;
+	if (!size_arg) {
+		if (!c.backing)
+			return ed_err(image, "create: SIZE is required");
+		size = bsize;
+	}
+	if (size > UINT64_MAX - 511u)
+		return ed_err(image, "create: invalid size '%s'", size_arg);
+	return ed_create_qcow2_file(image, &c, size);
+}
+
+/* ---- resize ------------------------------------------------------------- */
+
+static const char resize_help[] =
+	"usage: edqcow2 IMAGE resize [+|-]SIZE [--shrink]\n"
+	"Changes the virtual disk size (+/- relative to the current size).\n"
+	"Shrinking needs --shrink: data past the new end is lost.\n";
+
+int ed_cmd_resize(const char *image, int argc, char **argv)
+{
+	struct ed_image im;
+	const char *arg = NULL;
+	int shrink = 0, i, r, sign = 0;
+	uint64_t v, cur, size;
+	if (!image || ed_wants_help(argc, argv)) {
+		fputs(resize_help, stdout);
+		return 0;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--shrink"))
+			shrink = 1;
+		else if (!arg)
+			arg = argv[i];
+		else
+			return ed_err(image, "resize: unexpected argument '%s'", argv[i]);
+	}
+	if (!arg)
+		return ed_err(image, "resize: SIZE is required");
+	if (arg[0] == '+' || arg[0] == '-')
+		sign = *arg++ == '+' ? 1 : -1;
+	if (ed_parse_size(arg, &v))
+		return ed_err(image, "resize: invalid size '%s'", arg);
+	if (ed_open(&im, image, ED_OPEN_RDWR | ED_OPEN_NO_BACKING))
+		return 1;
+	cur = ed_disk_size(&im);
+	if (sign > 0 && v > UINT64_MAX - cur - 511u) {
+		ed_close(&im);
+		return ed_err(image, "resize: size too large");
+	}
+	if (sign < 0 && v > cur) {
+		ed_close(&im);
+		return ed_err(image, "resize: the image would have a negative size");
+	}
+	size = sign > 0 ? cur + v : sign < 0 ? cur - v : v;
+	if (im.is_qcow2)
+		size = (size + 511u) & ~(uint64_t)511u;
+	if (size < cur && !shrink) {
+		ed_close(&im);
+		return ed_err(image, "resize: use --shrink to shrink the image (data past the new end is lost)");
+	}
+	if (im.is_qcow2) {
+		r = hdi_qcow2_resize(&im.q, size,
+				     shrink ? HDI_QCOW2_RESIZE_SHRINK : 0);
+		if (r) {
+			ed_err_code(&im, "resize", r);
+			ed_close(&im);
+			return 1;
+		}
+		return ed_close(&im) ? 1 : 0;
+	}
+	ed_close(&im);
+	if (truncate(image, (off_t)size))
+		return ed_err(image, "resize: %s", strerror(errno));
+	return 0;
+}
