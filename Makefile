@@ -44,6 +44,12 @@ $(BUILD)/edqcow2: $(TOOL_OBJ) $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
 	$(CC) $(CFLAGS) -o $@ $^ -lz
 
+# Host test programs: host_test/prog_NAME.c -> $(BUILD)/prog_NAME
+PROG_SRC  := $(sort $(wildcard host_test/prog_*.c))
+PROGS     := $(patsubst host_test/%.c,$(BUILD)/%,$(PROG_SRC))
+$(BUILD)/prog_%: $(BUILD)/host/host_test/prog_%.o $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
+	$(CC) $(CFLAGS) -o $@ $^
+
 # --- freestanding: core/ alone, cross-compiled, 32-bit -----------------------
 FS_CC     := $(CROSS_COMPILE)gcc
 FS_AR     := $(CROSS_COMPILE)ar
@@ -93,7 +99,7 @@ deps:
 	@bash tools/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/unit_tests sanitize freestanding
+	@$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(PROGS) sanitize freestanding
 	@BUILD=$(BUILD) sh host_test/run.sh $(T)
 
 clean:
