@@ -1,0 +1,32 @@
+/* kernel_shim/entry.S: the kernel's image header and 32-bit entry.
+ * boot.S reads the header from the partition's first sector, loads the
+ * image to 0x10000 and jumps to the entry in flat 32-bit protected mode with
+ * interrupts off. The entry makes a stack, zeroes .bss and calls hdi_kmain. */
+	.section .header, "a"
+	.ascii	"HDIK"                  /* magic, checked by boot.S */
+	.long	_kernel_sectors         /* image length in 512-byte sectors */
+	.long	_start32                /* entry point */
+	.long	0                       /* reserved */
+
+	.section .text
+	.globl	_start32
+_start32:
+	cli
+	cld
+	mov	$_stack_top, %esp
+	mov	$__bss_start, %edi
+	mov	$__bss_end, %ecx
+	sub	%edi, %ecx
+	xor	%eax, %eax
+	rep	stosb
+	call	hdi_kmain
+1:	cli
+	hlt
+	jmp	1b
+
+	.section .bss
+	.balign	16
+	.space	16384
+_stack_top:
+
+	.section .note.GNU-stack, "", @progbits   /* no executable stack */

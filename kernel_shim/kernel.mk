@@ -1,0 +1,89 @@
+# kernel_shim/kernel.mk: `make kernel` (boot sector, demo kernel, ATA test
+# kernel: core/ + kernel_shim/ cross-compiled with CROSS_COMPILE, no libc,
+# no libgcc) and `make demo` (boot it under QEMU). Included by the Makefile.
+K_CC      := $(CROSS_COMPILE)gcc
+K_LD      := $(CROSS_COMPILE)ld
+K_NM      := $(CROSS_COMPILE)nm
+K_OBJCOPY := $(CROSS_COMPILE)objcopy
+KB        := $(BUILD)/kernel
+
+# Flags both i686-linux-gnu- and i686-elf- accept (both default to 32-bit,
+# so no -m32). -O2: under QEMU's TCG the CRC and qcow2 loops dominate.
+K_CFLAGS  := $(CSTD) $(WARN) -O2 -march=i686 -mno-mmx -mno-sse \
+             -ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector \
+             -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
+             -MMD -MP -Iinclude -Ikernel_shim
+K_SHIM_CFLAGS := $(K_CFLAGS) -Werror
+K_LDFLAGS := -m elf_i386 -nostdlib --gc-sections -T linker/kernel.ld
+
+K_CORE_OBJ := $(patsubst %.c,$(KB)/%.o,$(CORE_SRC))
+K_SHIM_OBJ := $(KB)/kernel_shim/entry.o $(KB)/kernel_shim/mem.o \
+              $(KB)/kernel_shim/hooks.o $(KB)/kernel_shim/serial.o \
+              $(KB)/kernel_shim/ata.o
+# core/ goes in as a static library, as in any other kernel: only the
+# members the kernel uses are linked (see docs/porting.md).
+K_LIB      := $(KB)/libhdi.a
+K_DEMO_OBJ := $(K_SHIM_OBJ) $(KB)/kernel_shim/demo.o
+K_TEST_OBJ := $(K_SHIM_OBJ) $(KB)/kernel_shim/ktest.o
+
+K_OUT := $(KB)/boot.bin $(KB)/boot-chs.bin $(KB)/kernel.bin $(KB)/ktest.bin
+
+kernel: $(K_OUT)
+	@echo "kernel: $(KB)/boot.bin (440 bytes), $(KB)/kernel.bin ($$(wc -c < $(KB)/kernel.bin) bytes), $(KB)/ktest.bin"
+
+$(KB)/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(K_CC) $(K_CFLAGS) -c $< -o $@
+
+$(K_LIB): $(K_CORE_OBJ)
+	@rm -f $@
+	$(CROSS_COMPILE)ar rcs $@ $^
+
+$(KB)/kernel_shim/%.o: kernel_shim/%.c
+	@mkdir -p $(dir $@)
+	$(K_CC) $(K_SHIM_CFLAGS) -c $< -o $@
+
+$(KB)/kernel_shim/%.o: kernel_shim/%.S
+	@mkdir -p $(dir $@)
+	$(K_CC) $(K_SHIM_CFLAGS) -c $< -o $@
+
+# The boot sector: exactly 440 bytes (boot.S pads with .org and fails to
+# assemble when it outgrows them); boot-chs.bin never tries INT 13h
+# extensions, so the tests can exercise the CHS path.
+$(KB)/boot.bin $(KB)/boot-chs.bin: $(KB)/%.bin: $(KB)/%.o
+	$(K_LD) -m elf_i386 -nostdlib -Ttext=0x7c00 -e _start -o $(@:.bin=.elf) $<
+	$(K_OBJCOPY) -O binary -j .text $(@:.bin=.elf) $@
+	@test "$$(wc -c < $@)" -eq 440 || { echo "$@: not 440 bytes" >&2; rm -f $@; exit 1; }
+$(KB)/boot.o: kernel_shim/boot.S
+	@mkdir -p $(dir $@)
+	$(K_CC) -c $< -o $@
+$(KB)/boot-chs.o: kernel_shim/boot.S
+	@mkdir -p $(dir $@)
+	$(K_CC) -DFORCE_CHS -c $< -o $@
+
+# No libgcc is linked. Before linking, name every symbol the objects and
+# the library members they pull in need and nobody defines (a 64-bit
+# division helper such as __udivdi3, say), so the failure says what to fix.
+define k_link
+	@$(K_LD) -m elf_i386 -r -o $(1:.elf=.all.o) $(2) $(K_LIB)
+	@bad=$$($(K_NM) -u $(1:.elf=.all.o) | awk '{print $$NF}' | sort -u | \
+		grep -vxE '_kernel_sectors|__bss_start|__bss_end' || true); \
+	if [ -n "$$bad" ]; then \
+		echo "kernel: undefined symbols, and no libgcc is linked: $$bad" >&2; exit 1; fi
+	$(K_LD) $(K_LDFLAGS) -Map=$(1:.elf=.map) -o $(1) $(2) $(K_LIB)
+endef
+
+$(KB)/kernel.elf: $(K_DEMO_OBJ) $(K_LIB) linker/kernel.ld
+	$(call k_link,$@,$(K_DEMO_OBJ))
+$(KB)/ktest.elf: $(K_TEST_OBJ) $(K_LIB) linker/kernel.ld
+	$(call k_link,$@,$(K_TEST_OBJ))
+
+$(KB)/%.bin: $(KB)/%.elf
+	$(K_OBJCOPY) -O binary $< $@
+
+# `make demo`: the README's main job. Missing Debian packages first, then
+# edqcow2 and the kernel, then kernel_shim/demo.sh builds the images with
+# edqcow2 alone and boots them.
+demo: deps
+	@$(MAKE) --no-print-directory all kernel
+	@BUILD=$(BUILD) sh kernel_shim/demo.sh
