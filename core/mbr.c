@@ -121,8 +121,12 @@ static int read_chain(struct hdi_mbr *m)
 	if (!x->start)
 		return HDI_OK;
 	for (steps = 0; ; steps++) {
+		unsigned i;
 		if (steps > 2u * HDI_MBR_MAX_LOGICAL || cur >= m->disk_sectors)
 			return HDI_ECORRUPT;
+		for (i = 0; i < m->nlogical; i++)
+			if (m->l[i].ebr == cur)
+				return HDI_ECORRUPT;    /* the chain loops */
 		r = hdi_mbr_sec_read(m->dev, m->buf, cur);
 		if (r < 0)
 			return r;

@@ -185,7 +185,10 @@ int hdi_mbr_validate(const struct hdi_mbr *m, struct hdi_mbr_problem *why);
 const char *hdi_mbr_problem_str(int code);
 /* Validates (refusing with HDI_EINVAL and writing nothing), then writes the
  * changed EBRs (a new one before anything points at it) and sector 0,
- * keeping boot code, signature and untouched entries byte for byte. */
+ * keeping boot code, signature and untouched entries byte for byte. Each
+ * sector is flushed before the next is written, so a power cut during one
+ * change (one create, delete or set) leaves the old or the new table; many
+ * changes in one write (a whole new table) are not atomic. */
 int hdi_mbr_write(struct hdi_mbr *m, struct hdi_mbr_problem *why);
 
 /* Installs boot code (440 bytes) in sector 0; signature and table stay. */
