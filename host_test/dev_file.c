@@ -1,6 +1,7 @@
 /* host_test/dev_file.c: the stdio FILE block device. Growth is a write of
  * one zero byte at the new end, so files stay sparse where the OS allows. */
 #define _FILE_OFFSET_BITS 64
+#define _POSIX_C_SOURCE 200809L
 #include "dev_file.h"
 #include <errno.h>
 #include <string.h>

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Power loss after every k-th write (pending writes dropped, applied in a
+# random order, or torn) and failure of the k-th read/write/flush, across
+# workloads that grow the refcount table and L1, copy snapshot-shared
+# clusters and overwrite compressed ones. Ground truth: qemu-img made the
+# base images and their raw contents, and qemu-img check judges the results.
+. "$(dirname "$0")/../lib.sh"
+need qemu-img qemu-io || exit 0
+P=$B/prog_crash
+CUTS=${CRASH_CUTS:-40}
+export T
+
+mk() { # mk NAME create-options SIZE [qemu-io commands...]
+	name=$1 opts=$2 size=$3; shift 3
+	qemu-img create -q -f qcow2 -o "$opts" "$T/$name.qcow2" "$size" || return 1
+	for c in "$@"; do qemu-io -f qcow2 -c "$c" "$T/$name.qcow2" >/dev/null || return 1; done
+	qemu-img convert -O raw "$T/$name.qcow2" "$T/$name.raw"
+}
+mk reftable cluster_size=512,refcount_bits=64 8M 'write -P 0x5a 0 64k' &&
+mk l1grow cluster_size=512 64K 'write -P 0x11 0 16k' &&
+mk cow cluster_size=4096 1M 'write -P 0x21 0 640k' &&
+	qemu-img snapshot -c snap1 "$T/cow.qcow2" &&
+mk compressed cluster_size=65536 1M 'write -c -P 0x31 0 64k' 'write -c -P 0x32 64k 64k' \
+	'write -c -P 0x33 128k 64k' 'write -c -P 0x34 192k 128k' 'write -c -P 0x35 384k 128k' &&
+mk basic cluster_size=65536 1M 'write -P 0x41 0 300k' &&
+mk lazy cluster_size=65536,lazy_refcounts=on 1M 'write -P 0x51 0 300k' ||
+	{ notok crash.setup "qemu-img could not make the base images"; exit 0; }
+
+for w in reftable l1grow cow compressed basic lazy; do
+	for mode in power fault-write fault-flush fault-read; do
+		"$P" "$T/$w.qcow2" "$T/$w.raw" "$w" "$mode" --cuts "$CUTS"
+	done
+done

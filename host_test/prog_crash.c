@@ -1,0 +1,401 @@
+/* host_test/prog_crash.c: crash and fault campaigns for the qcow2 write path.
+ * Replays a scripted workload on a RAM copy of an image, cutting power after
+ * the k-th write (or failing the k-th read/write/flush), then checks that the
+ * image has no corruption (ours and qemu-img's check) and that everything
+ * flushed before the cut reads back.
+ *
+ * usage: prog_crash IMAGE RAW WORKLOAD power|fault-read|fault-write|fault-flush
+ *                   [--cuts N] [--all]
+ * IMAGE is the base qcow2, RAW its contents as qemu-img convert made them. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include "hdi/qcow2.h"
+#include "dev_ram.h"
+
+struct op {
+	char kind;          /* w write, z write-zeroes, d discard, f flush, r resize */
+	uint64_t off, len;  /* r: off is the new size */
+};
+
+#define K 1024ull
+#define M (1024ull * 1024ull)
+
+/* Refcount-table growth on 512-byte clusters with 64-bit refcounts: one
+ * refcount-table cluster covers 4096 clusters, and this allocates more. */
+static const struct op wl_reftable[] = {
+	{'w', 0, 640 * K}, {'f', 0, 0}, {'w', 1 * M, 700 * K}, {'w', 3 * M + 512, 900 * K},
+	{'f', 0, 0}, {'w', 5 * M, 300 * K}, {'z', 100 * K, 64 * K}, {'f', 0, 0},
+	{'w', 6 * M + 7, 513}, {'f', 0, 0}, {0, 0, 0},
+};
+/* L1 growth: a tiny image grown far past what its L1 maps. */
+static const struct op wl_l1grow[] = {
+	{'w', 0, 4 * K}, {'f', 0, 0}, {'r', 24 * M, 0}, {'w', 20 * M - 100, 9 * K},
+	{'f', 0, 0}, {'w', 3 * M + 1, 2 * K}, {'w', 60 * K, 8 * K}, {'f', 0, 0},
+	{'r', 64 * M, 0}, {'w', 63 * M, 4 * K}, {'f', 0, 0}, {0, 0, 0},
+};
+/* Copy-on-write of clusters shared with an internal snapshot. */
+static const struct op wl_cow[] = {
+	{'w', 4 * K + 100, 1000}, {'f', 0, 0}, {'w', 64 * K, 128 * K}, {'f', 0, 0},
+	{'z', 200 * K, 40 * K}, {'d', 300 * K, 64 * K}, {'f', 0, 0},
+	{'w', 500 * K - 17, 40 * K}, {'f', 0, 0}, {0, 0, 0},
+};
+/* Overwrites of compressed clusters: partial, whole, zeroed, discarded. */
+static const struct op wl_compressed[] = {
+	{'w', 1000, 3000}, {'f', 0, 0}, {'w', 64 * K, 64 * K}, {'f', 0, 0},
+	{'w', 130 * K, 200 * K}, {'z', 192 * K + 512, 4 * K}, {'f', 0, 0},
+	{'d', 384 * K, 128 * K}, {'w', 448 * K + 1, 10}, {'f', 0, 0}, {0, 0, 0},
+};
+/* Plain allocation and overwrite; also used with lazy refcounts. */
+static const struct op wl_basic[] = {
+	{'w', 0, 200 * K}, {'f', 0, 0}, {'w', 100 * K, 300 * K}, {'z', 512 * K, 64 * K},
+	{'f', 0, 0}, {'d', 0, 64 * K}, {'w', 900 * K, 100 * K}, {'f', 0, 0},
+	{0, 0, 0},
+};
+
+static const struct { const char *name; const struct op *ops; } workloads[] = {
+	{"reftable", wl_reftable}, {"l1grow", wl_l1grow}, {"cow", wl_cow},
+	{"compressed", wl_compressed}, {"basic", wl_basic}, {"lazy", wl_basic},
+};
+
+static uint8_t *base_img, *base_raw;
+static size_t base_img_len, base_raw_len;
+static const struct op *ops;
+static int lazy;
+static const char *tmpdir;
+
+static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+static uint8_t pattern(uint64_t off, unsigned step)
+{
+	uint64_t x = off * 0x9e3779b97f4a7c15ull + step * 0x632be59bd9b4e019ull;
+	return (uint8_t)((x >> 29) ^ (x >> 47) ^ step);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *b;
+	long n;
+	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		return NULL;
+	b = malloc((size_t)n + 1);
+	if (!b || fread(b, 1, (size_t)n, f) != (size_t)n)
+		return NULL;
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+/* The expected virtual disk, as of the last completed flush, and which
+ * bytes any later (maybe lost) operation touched. */
+struct model {
+	uint8_t *now, *flushed;
+	uint8_t *dirty;          /* per byte: touched since the last flush */
+	uint64_t size, flushed_size, cap;
+};
+
+static void model_init(struct model *m)
+{
+	m->cap = 128 * M;
+	m->now = calloc(1, m->cap);
+	m->flushed = calloc(1, m->cap);
+	m->dirty = calloc(1, m->cap);
+	memcpy(m->now, base_raw, base_raw_len);
+	memcpy(m->flushed, base_raw, base_raw_len);
+	m->size = m->flushed_size = base_raw_len;
+}
+
+static void model_free(struct model *m)
+{
+	free(m->now);
+	free(m->flushed);
+	free(m->dirty);
+}
+
+static void model_apply(struct model *m, const struct op *o, unsigned step,
+			uint8_t *buf)
+{
+	uint64_t i;
+	switch (o->kind) {
+	case 'w':
+		for (i = 0; i < o->len; i++)
+			buf[i] = m->now[o->off + i] = pattern(o->off + i, step);
+		memset(m->dirty + o->off, 1, o->len);
+		break;
+	case 'z':
+	case 'd':
+		memset(m->now + o->off, 0, o->len);
+		memset(m->dirty + o->off, 1, o->len);
+		break;
+	case 'r':
+		if (o->off > m->size)
+			memset(m->now + m->size, 0, o->off - m->size);
+		memset(m->dirty + min64(m->size, o->off), 1,
+		       (o->off > m->size ? o->off - m->size : m->size - o->off));
+		m->size = o->off;
+		break;
+	case 'f':
+		memcpy(m->flushed, m->now, m->cap);
+		memset(m->dirty, 0, m->cap);
+		m->flushed_size = m->size;
+		break;
+	}
+}
+
+static size_t ws_size(void)
+{
+	/* The minimum (plus room for compressed clusters up to 64K): small
+	 * caches evict often, which makes the write orderings interesting. */
+	return HDI_QCOW2_WORKSPACE_COMPRESSED(64 * K);
+}
+
+/* Runs the workload; returns the first error (or 0). *errors_seen counts
+ * operations that returned an error. */
+static int run_workload(struct hdi_ram_dev *rd, struct model *m)
+{
+	static uint8_t buf[2 * M];
+	hdi_qcow2_t q;
+	struct hdi_qcow2_opts o;
+	void *ws = malloc(ws_size());
+	unsigned step;
+	int r;
+	memset(&o, 0, sizeof o);
+	o.flags = HDI_QCOW2_RDWR;
+	o.workspace = ws;
+	o.workspace_size = ws_size();
+	r = hdi_qcow2_open(&q, &rd->bdev, &o);
+	for (step = 0; r == 0 && ops[step].kind; step++) {
+		const struct op *op = &ops[step];
+		uint8_t tmp[1];
+		(void)tmp;
+		if (op->kind == 'w') {
+			model_apply(m, op, step + 1, buf);
+			r = hdi_qcow2_write(&q, op->off, buf, op->len);
+		} else if (op->kind == 'z') {
+			model_apply(m, op, step + 1, buf);
+			r = hdi_qcow2_write_zeroes(&q, op->off, op->len);
+		} else if (op->kind == 'd') {
+			model_apply(m, op, step + 1, buf);
+			r = hdi_qcow2_discard(&q, op->off, op->len);
+		} else if (op->kind == 'r') {
+			model_apply(m, op, step + 1, buf);
+			r = hdi_qcow2_resize(&q, op->off, 0);
+		} else {
+			r = hdi_qcow2_flush(&q);
+			if (r == 0)
+				model_apply(m, op, step + 1, buf);
+		}
+	}
+	if (r == 0) {
+		r = hdi_qcow2_close(&q);
+		if (r == 0)
+			model_apply(m, &(struct op){'f', 0, 0}, 0, buf);
+	} else {
+		hdi_qcow2_close(&q);   /* best effort: the device may be dead */
+	}
+	free(ws);
+	return r;
+}
+
+static int qemu_img_check(const uint8_t *img, uint64_t len, char *why, size_t wlen)
+{
+	char path[512], cmd[1100];
+	FILE *f;
+	int st;
+	snprintf(path, sizeof path, "%s/crashed.qcow2", tmpdir);
+	f = fopen(path, "wb");
+	if (!f || fwrite(img, 1, len, f) != len || fclose(f))
+		return snprintf(why, wlen, "cannot write the crashed image"), -1;
+	snprintf(cmd, sizeof cmd, "qemu-img check -q '%s' >/dev/null 2>&1", path);
+	st = system(cmd);
+	if (!WIFEXITED(st) || (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 3))
+		return snprintf(why, wlen, "qemu-img check exit %d", WEXITSTATUS(st)), -1;
+	return 0;
+}
+
+/* After the crash/fault: no corruption, flushed data intact. */
+static int verify(struct hdi_ram_dev *rd, struct model *m, int need_flushed,
+		  char *why, size_t wlen)
+{
+	static uint8_t buf[64 * K];
+	hdi_qcow2_t q;
+	struct hdi_qcow2_opts o;
+	struct hdi_qcow2_check c;
+	void *ws = malloc(ws_size());
+	uint64_t off, vsize;
+	int r;
+	if (!lazy && qemu_img_check(rd->data, rd->size, why, wlen))
+		goto fail;
+	memset(&o, 0, sizeof o);
+	o.workspace = ws;
+	o.workspace_size = ws_size();
+	o.flags = lazy ? HDI_QCOW2_RDWR : 0;   /* a dirty lazy image is repaired */
+	if ((r = hdi_qcow2_open(&q, &rd->bdev, &o))) {
+		snprintf(why, wlen, "reopen: %s (%s)", hdi_strerror(r), hdi_qcow2_errmsg(&q));
+		goto fail;
+	}
+	if ((r = hdi_qcow2_check(&q, 0, &c)) || c.corruptions) {
+		snprintf(why, wlen, "check: r=%d corruptions=%llu", r,
+			 (unsigned long long)c.corruptions);
+		hdi_qcow2_close(&q);
+		goto fail;
+	}
+	hdi_bdev_size(hdi_qcow2_bdev(&q), &vsize);
+	for (off = 0; off < m->flushed_size && off < vsize; off += sizeof buf) {
+		size_t n = (size_t)min64(sizeof buf, min64(m->flushed_size, vsize) - off);
+		size_t i;
+		if ((r = hdi_qcow2_read(&q, off, buf, n))) {
+			snprintf(why, wlen, "read at %llu: %s", (unsigned long long)off,
+				 hdi_strerror(r));
+			hdi_qcow2_close(&q);
+			goto fail;
+		}
+		for (i = 0; i < n && need_flushed; i++)
+			if (!m->dirty[off + i] && buf[i] != m->flushed[off + i]) {
+				snprintf(why, wlen, "flushed byte %llu lost (got %02x want %02x)",
+					 (unsigned long long)(off + i), buf[i], m->flushed[off + i]);
+				hdi_qcow2_close(&q);
+				goto fail;
+			}
+	}
+	if ((r = hdi_qcow2_close(&q))) {
+		snprintf(why, wlen, "close: %s", hdi_strerror(r));
+		goto fail;
+	}
+	if (lazy && qemu_img_check(rd->data, rd->size, why, wlen))
+		goto fail;
+	free(ws);
+	return 0;
+fail:
+	free(ws);
+	return -1;
+}
+
+static int fresh_dev(struct hdi_ram_dev *rd)
+{
+	if (hdi_ram_dev_init(rd, base_img_len, 1024 * M, 512, 1))
+		return -1;
+	memcpy(rd->data, base_img, base_img_len);
+	memcpy(rd->durable, base_img, base_img_len);
+	return 0;
+}
+
+/* The full run without faults: counts the device calls the workload makes
+ * and proves the workload itself works. */
+static int dry_run(uint64_t *writes, uint64_t *reads, uint64_t *flushes)
+{
+	struct hdi_ram_dev rd;
+	struct model m;
+	char why[256] = "";
+	int r;
+	if (fresh_dev(&rd))
+		return -1;
+	model_init(&m);
+	r = run_workload(&rd, &m);
+	*writes = rd.nwrites;
+	*reads = rd.nreads;
+	*flushes = rd.nflushes;
+	if (r)
+		printf("# dry run failed: %s\n", hdi_strerror(r));
+	else if (verify(&rd, &m, 1, why, sizeof why)) {
+		printf("# dry run verify: %s\n", why);
+		r = -1;
+	}
+	model_free(&m);
+	hdi_ram_dev_free(&rd);
+	return r;
+}
+
+static int one_case(const char *mode, uint64_t k, int pmode, char *why, size_t wlen)
+{
+	struct hdi_ram_dev rd;
+	struct model m;
+	int r, bad;
+	if (fresh_dev(&rd))
+		return snprintf(why, wlen, "no memory"), -1;
+	model_init(&m);
+	if (!strcmp(mode, "power"))
+		rd.cut_after_writes = k;
+	else if (!strcmp(mode, "fault-read"))
+		rd.fail_read_at = k;
+	else if (!strcmp(mode, "fault-write"))
+		rd.fail_write_at = k;
+	else
+		rd.fail_flush_at = k;
+	r = run_workload(&rd, &m);
+	bad = 0;
+	if (strcmp(mode, "power")) {
+		/* An injected fault must surface as the operation's error. */
+		uint64_t calls = !strcmp(mode, "fault-read") ? rd.nreads :
+				 !strcmp(mode, "fault-write") ? rd.nwrites : rd.nflushes;
+		if (calls >= k && r != HDI_EIO) {
+			snprintf(why, wlen, "fault %llu swallowed (r=%d)", (unsigned long long)k, r);
+			bad = 1;
+		}
+		rd.fail_read_at = rd.fail_write_at = rd.fail_flush_at = 0;
+	} else {
+		hdi_ram_dev_power_cycle(&rd, pmode, (uint32_t)(k * 2654435761u + pmode));
+	}
+	if (!bad && verify(&rd, &m, 1, why, wlen))
+		bad = 1;
+	model_free(&m);
+	hdi_ram_dev_free(&rd);
+	return bad ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *wl, *mode;
+	uint64_t writes, reads, flushes, total, k, stride, cuts = 60;
+	int all = 0, i, fails = 0, pm, npm;
+	char why[256], name[128];
+	if (argc < 5) {
+		fprintf(stderr, "usage: %s IMAGE RAW WORKLOAD MODE [--cuts N] [--all]\n", argv[0]);
+		return 2;
+	}
+	for (i = 5; i < argc; i++) {
+		if (!strcmp(argv[i], "--all"))
+			all = 1;
+		else if (!strcmp(argv[i], "--cuts") && i + 1 < argc)
+			cuts = strtoull(argv[++i], NULL, 0);
+	}
+	base_img = slurp(argv[1], &base_img_len);
+	base_raw = slurp(argv[2], &base_raw_len);
+	wl = argv[3];
+	mode = argv[4];
+	tmpdir = getenv("T") ? getenv("T") : "/tmp";
+	for (i = 0; i < (int)(sizeof workloads / sizeof workloads[0]); i++)
+		if (!strcmp(workloads[i].name, wl))
+			ops = workloads[i].ops;
+	lazy = !strcmp(wl, "lazy");
+	snprintf(name, sizeof name, "crash.%s.%s", wl, mode);
+	if (!base_img || !base_raw || !ops) {
+		printf("not ok %s: bad arguments or unreadable images\n", name);
+		return 1;
+	}
+	if (dry_run(&writes, &reads, &flushes)) {
+		printf("not ok %s: the workload fails without faults\n", name);
+		return 1;
+	}
+	total = !strcmp(mode, "power") || !strcmp(mode, "fault-write") ? writes :
+		!strcmp(mode, "fault-read") ? reads : flushes;
+	stride = all || total <= cuts ? 1 : (total + cuts - 1) / cuts;
+	npm = !strcmp(mode, "power") ? 3 : 1;
+	for (k = 1; k <= total && fails < 3; k += stride)
+		for (pm = 0; pm < npm && fails < 3; pm++)
+			if (one_case(mode, k, pm, why, sizeof why)) {
+				printf("not ok %s: k=%llu/%llu pending-mode=%d: %s\n", name,
+				       (unsigned long long)k, (unsigned long long)total, pm, why);
+				fails++;
+			}
+	if (!fails)
+		printf("ok %s (%llu of %llu %s points, stride %llu)\n", name,
+		       (unsigned long long)((total + stride - 1) / stride),
+		       (unsigned long long)total, mode, (unsigned long long)stride);
+	free(base_img);
+	free(base_raw);
+	return fails ? 1 : 0;
+}
