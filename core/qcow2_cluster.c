@@ -451,3 +451,11 @@ int hdi_qc_refcount_get(struct qcow2 *q, uint64_t ci, uint64_t *refcount)
 	hdi_qc_cache_put(&q->rc, &s);
 	return HDI_OK;
 }
+
+int hdi_qcow2_refcount(hdi_qcow2_t *h, uint64_t host_offset, uint64_t *refcount)
+{
+	struct qcow2 *q = hdi_qc(h);
+	if (!q || q->state_magic != QC_STATE_MAGIC || !refcount)
+		return HDI_EINVAL;
+	return hdi_qc_refcount_get(q, host_offset >> q->cluster_bits, refcount);
+}

@@ -202,8 +202,8 @@ static int map_backing(struct qcow2 *q, uint64_t off, uint64_t len,
 		return HDI_OK;
 	}
 	if (off >= q->backing_size) {
+		/* QEMU stops here: zeros synthesized at this depth */
 		out->flags = HDI_QCOW2_MAP_ZERO;
-		out->depth = 1;
 		return HDI_OK;
 	}
 	len = hdi_min64(len, q->backing_size - off);

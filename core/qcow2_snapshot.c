@@ -151,6 +151,7 @@ int hdi_qcow2_snapshot_get(hdi_qcow2_t *hq, uint32_t index,
 	if (r >= 0) {
 		r = extra_u64(q, off, &h, 16, &v);
 		out->icount_present = r > 0 && v != UINT64_MAX;
+		out->icount = out->icount_present ? v : 0;
 	}
 	off += QC_SNAPSHOT_HDR_LEN + h.extra;
 	if (r >= 0)

@@ -123,6 +123,7 @@ struct hdi_qcow2_snapshot {
 	uint64_t vm_state_size;
 	uint64_t disk_size;          /* virtual size at snapshot time */
 	uint32_t icount_present;
+	uint64_t icount;             /* instruction count, if icount_present */
 };
 int hdi_qcow2_snapshot_get(hdi_qcow2_t *q, uint32_t index,
 			   struct hdi_qcow2_snapshot *out);
@@ -131,6 +132,27 @@ int hdi_qcow2_snapshot_find(hdi_qcow2_t *q, const char *id_or_name);
 /* Switch the virtual disk to a read-only view of snapshot index
  * (UINT32_MAX: back to the active disk). */
 int hdi_qcow2_snapshot_select(hdi_qcow2_t *q, uint32_t index);
+
+/* Persistent dirty bitmaps: listed (for info); contents are not read. */
+#define HDI_QCOW2_BITMAP_IN_USE   0x1u
+#define HDI_QCOW2_BITMAP_AUTO     0x2u
+#define HDI_QCOW2_BITMAP_EXTRA_OK 0x4u
+struct hdi_qcow2_bitmap {
+	char name[HDI_QCOW2_NAME_MAX];
+	uint32_t flags;              /* HDI_QCOW2_BITMAP_* */
+	uint32_t type;               /* 1: dirty tracking */
+	uint32_t granularity_bits;
+	uint32_t table_size;         /* entries in the bitmap table */
+	uint64_t table_offset;
+};
+/* Bitmap index < info.nb_bitmaps; HDI_ENOENT past the end. */
+int hdi_qcow2_bitmap_get(hdi_qcow2_t *q, uint32_t index,
+			 struct hdi_qcow2_bitmap *out);
+
+/* Refcount of the host cluster containing host_offset (0 when no
+ * refcount block covers it). */
+int hdi_qcow2_refcount(hdi_qcow2_t *q, uint64_t host_offset,
+		       uint64_t *refcount);
 
 /* Consistency check, counting like qemu-img check. */
 #define HDI_QCOW2_REPAIR_LEAKS 0x1u
