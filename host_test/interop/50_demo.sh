@@ -21,6 +21,9 @@ ok build-kernel
 helpers=$(${CROSS_COMPILE:-i686-linux-gnu-}nm "$B/kernel/kernel.elf" |
 	grep -E ' (__u?(div|mod)di3|__u?divmoddi4)$' || true)
 expect_eq kernel-no-libgcc "$helpers" ""
+# The documented recipe for linking core into another kernel works.
+check porting-build-core sh "$ROOT/linker/build-core.sh" "$T/core"
+rm -rf "$T/core"
 
 # The boot image, as `make demo` builds it.
 BOOT=$T/hos-demo.qcow2
