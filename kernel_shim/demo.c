@@ -138,7 +138,9 @@ void hdi_kmain(void)
 	uint64_t vsize;
 	int r;
 	hdi_serial_init();
-	hdi_halt_hook = halt_fail;      /* a panic or assert ends the run */
+	hdi_panic_prefix = "HDI-DEMO: FAIL ";
+	hdi_halt_hook = halt_fail;      /* a panic, assert or CPU fault ends the run */
+	hdi_idt_init();
 	open_data(&vsize);
 	hdi_logf("HDI-DEMO: virtual-size %llu\n", (unsigned long long)vsize);
 	crc_first_mib(vsize);

@@ -24,6 +24,30 @@ _start32:
 	hlt
 	jmp	1b
 
+/* CPU exception stubs for vectors 0..31, 16 bytes apart (idt.c computes
+ * their addresses): each pushes a dummy error code where the CPU pushes
+ * none, then its vector, and calls hdi_exception(vector, error, eip). */
+	.balign	16
+	.globl	hdi_exc_stubs
+hdi_exc_stubs:
+	.set	vec, 0
+	.rept	32
+	.balign	16
+	.if	vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21 || vec == 29 || vec == 30
+	.else
+	pushl	$0
+	.endif
+	pushl	$vec
+	jmp	exc_common
+	.set	vec, vec + 1
+	.endr
+exc_common:
+	cld
+	call	hdi_exception           /* does not return */
+1:	cli
+	hlt
+	jmp	1b
+
 	.section .bss
 	.balign	16
 	.space	16384

@@ -12,6 +12,7 @@ __attribute__((noreturn)) static void default_halt(void)
 
 void (*hdi_log_sink)(const char *s, size_t n) = hdi_serial_write;
 void (*hdi_halt_hook)(void) = default_halt;
+const char *hdi_panic_prefix = "";
 
 /* Formats into a line buffer and hands whole chunks to the sink. */
 struct out { char buf[128]; size_t n; };
@@ -156,6 +157,7 @@ void hdi_logf(const char *fmt, ...)
 void hdi_panic(const char *fmt, ...)
 {
 	va_list ap;
+	hdi_logf("%s", hdi_panic_prefix);
 	va_start(ap, fmt);
 	vlog(fmt, ap);
 	va_end(ap);

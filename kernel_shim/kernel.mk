@@ -19,7 +19,7 @@ K_LDFLAGS := -m elf_i386 -nostdlib --gc-sections -T linker/kernel.ld
 K_CORE_OBJ := $(patsubst %.c,$(KB)/%.o,$(CORE_SRC))
 K_SHIM_OBJ := $(KB)/kernel_shim/entry.o $(KB)/kernel_shim/mem.o \
               $(KB)/kernel_shim/hooks.o $(KB)/kernel_shim/serial.o \
-              $(KB)/kernel_shim/ata.o
+              $(KB)/kernel_shim/ata.o $(KB)/kernel_shim/idt.o
 # core/ goes in as a static library, as in any other kernel: only the
 # members the kernel uses are linked (see docs/porting.md).
 K_LIB      := $(KB)/libhdi.a

@@ -121,12 +121,19 @@ static void errors(struct hdi_ata *a)
 	hdi_logf("HDI-ATA: errors ok\n");
 }
 
+static void pass_after_trap(void)
+{
+	hdi_logf("HDI-ATA: PASS\n");
+	hdi_qemu_exit(EXIT_PASS);
+}
+
 void hdi_kmain(void);
 void hdi_kmain(void)
 {
 	struct hdi_ata *small = &disks[1][0], *big = &disks[1][1];
 	uint64_t b28 = 1ull << 28;
 	hdi_serial_init();
+	hdi_idt_init();
 	probe_all();
 	read_hash(small, "1.0", 0, 300);            /* 2 commands, odd tail block */
 	write_pattern(small, "1.0", 1000, 300);
@@ -139,6 +146,9 @@ void hdi_kmain(void)
 	write_pattern(big, "1.1", big->sectors - 2, 2);
 	write_pattern(big, "1.1", 7, 1);
 	errors(small);
-	hdi_logf("HDI-ATA: PASS\n");
-	hdi_qemu_exit(EXIT_PASS);
+	/* Last, a CPU fault must come out as a panic line, not a reset. */
+	hdi_panic_prefix = "HDI-ATA: trap: ";
+	hdi_halt_hook = pass_after_trap;
+	__asm__ volatile("ud2");
+	fail("ud2 did not trap", HDI_EINVAL);
 }

@@ -36,13 +36,18 @@ extern void (*hdi_log_sink)(const char *s, size_t n);
 void hdi_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* What a failed assertion or a panic does once the message is out: the
- * kernel's choice (the demo exits QEMU); the default halts the CPU. */
+ * kernel's choice (the demo exits QEMU); the default halts the CPU. Panic
+ * messages start with hdi_panic_prefix (default ""). */
 extern void (*hdi_halt_hook)(void);
+extern const char *hdi_panic_prefix;
 __attribute__((noreturn)) void hdi_panic(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void hdi_assert_fail(const char *expr,
 					       const char *file, int line);
 #define HDI_KASSERT(e) ((e) ? (void)0 : hdi_assert_fail(#e, __FILE__, __LINE__))
+
+/* CPU exceptions 0..31 go to hdi_panic ("cpu exception N ..."). */
+void hdi_idt_init(void);
 
 /* QEMU's isa-debug-exit at iobase 0xf4: QEMU exits with (code << 1) | 1.
  * Halts if the device is missing (real hardware). */

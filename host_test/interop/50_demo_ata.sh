@@ -55,6 +55,8 @@ boot_ata() {
 		else notok "ata-read-$n" "want [$line]"; fi
 	done < "$d/want"
 	grep -qx 'HDI-ATA: errors ok' "$d/log" && ok "ata-errors-$n" || notok "ata-errors-$n" "no 'errors ok'"
+	grep -q '^HDI-ATA: trap: cpu exception 6 (error 0) at eip ' "$d/log" && ok "cpu-fault-reported-$n" ||
+		notok "cpu-fault-reported-$n" "no line for the ud2 fault"
 	$PY ata-verify "$n" "$d/log" 1.0 "$d/d1.img" "$d/d1.orig" 1.1 "$d/d2.img" -
 	rm -rf "$d"
 }
