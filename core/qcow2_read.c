@@ -191,19 +191,21 @@ static int map_view(struct qcow2 *q, uint64_t off, struct hdi_qcow2_extent *out)
 
 /* Unallocated here: what the backing file has (QEMU's block status goes
  * down the chain, one depth per image). */
-static int map_backing(struct qcow2 *q, uint64_t off, uint64_t len,
+static int map_backing(struct qcow2 *q, uint64_t off, const struct qc_run *run,
 		       struct hdi_qcow2_extent *out)
 {
 	struct qcow2 *b = hdi_qc_from_bdev(q->backing);
+	uint64_t len = run->len;
 	int r;
 	out->length = len;
-	if (!q->backing) {
+	if (!q->backing || off >= q->backing_size) {
+		/* QEMU stops at this depth with synthesized zeros, keeping the
+		 * host offset of an allocated cluster's unallocated subcluster */
 		out->flags = HDI_QCOW2_MAP_ZERO;
-		return HDI_OK;
-	}
-	if (off >= q->backing_size) {
-		/* QEMU stops here: zeros synthesized at this depth */
-		out->flags = HDI_QCOW2_MAP_ZERO;
+		if (run->type == QC_T_UNALLOC_ALLOC) {
+			out->flags |= HDI_QCOW2_MAP_OFFSET;
+			out->host_offset = run->host;
+		}
 		return HDI_OK;
 	}
 	len = hdi_min64(len, q->backing_size - off);
@@ -253,7 +255,7 @@ static int map_view(struct qcow2 *q, uint64_t off, struct hdi_qcow2_extent *out)
 		return HDI_OK;
 	case QC_T_UNALLOC_PLAIN:
 	case QC_T_UNALLOC_ALLOC:
-		return map_backing(q, off, run.len, out);
+		return map_backing(q, off, &run, out);
 	default:
 		return hdi_qc_err(q, HDI_ECORRUPT, "invalid L2 entry");
 	}

@@ -36,6 +36,11 @@ int ed_read(struct ed_image *im, uint64_t off, void *buf, size_t len);
 int ed_write(struct ed_image *im, uint64_t off, const void *buf, size_t len);
 uint64_t ed_disk_size(struct ed_image *im);
 
+/* The image at backing-chain depth (0: im itself): its path, file device
+ * and qcow2 state (NULL for raw). Returns 0, or -1 past the chain's end. */
+int ed_chain_get(struct ed_image *im, unsigned depth, const char **path,
+		 struct hdi_file_dev **file, hdi_qcow2_t **q);
+
 /* "512", "4K", "1M", "2G", "1T" (powers of 1024); 0x hex allowed. */
 int ed_parse_size(const char *s, uint64_t *out);
 /* One line on stderr: "edqcow2: IMAGE: reason". Returns 1 (the exit code). */

@@ -125,6 +125,30 @@ static const char *chain_path(struct ed_image *top, unsigned depth)
 	return c ? c->path : top->path;
 }
 
+int ed_chain_get(struct ed_image *im, unsigned depth, const char **path,
+		 struct hdi_file_dev **file, hdi_qcow2_t **q)
+{
+	struct ed_chain *c;
+	unsigned n = 0, i;
+	if (depth == 0) {
+		*path = im->path;
+		*file = &im->file;
+		*q = im->is_qcow2 ? &im->q : NULL;
+		return 0;
+	}
+	for (c = im->chain; c; c = c->next)
+		n++;
+	if (depth > n)
+		return -1;
+	/* the chain is kept newest (deepest) first */
+	for (c = im->chain, i = n; c && i > depth; c = c->next)
+		i--;
+	*path = c->path;
+	*file = &c->file;
+	*q = c->is_qcow2 && c->ws ? &c->q : NULL;
+	return 0;
+}
+
 #ifdef _WIN32
 #define realpath(p, r) _fullpath((r), (p), PATH_MAX)
 #endif

@@ -1,0 +1,145 @@
+/* tools/cmd_convert.c: edqcow2 convert OUT -O raw: the virtual disk as a
+ * sparse raw file, byte-identical to qemu-img convert -O raw. -O qcow2 is
+ * handed to the write path's ed_convert_to_qcow2. */
+#define _FILE_OFFSET_BITS 64
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "ed_read.h"
+
+#define CHUNK (4u << 20)
+#define SPARSE 4096u     /* qemu-img convert's default -S 4k */
+
+static const char *convert_usage =
+	"usage: edqcow2 IMAGE convert OUT -O raw|qcow2 [--snapshot ID|NAME]\n"
+	"  Writes the virtual disk to OUT. -O raw makes a sparse raw file\n"
+	"  (zero ranges and all-zero 4 KiB blocks become holes), byte for byte\n"
+	"  what qemu-img convert -O raw writes. -O qcow2 options are those of\n"
+	"  the qcow2 writer.\n";
+
+static int all_zero(const unsigned char *p, size_t n)
+{
+	static const unsigned char z[SPARSE];
+	while (n >= SPARSE) {
+		if (memcmp(p, z, SPARSE))
+			return 0;
+		p += SPARSE;
+		n -= SPARSE;
+	}
+	return !n || !memcmp(p, z, n);
+}
+
+/* Writes buf at off, leaving all-zero 4 KiB blocks as holes. */
+static int put_sparse(FILE *o, uint64_t off, const unsigned char *buf, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t k = SPARSE - (size_t)((off + i) % SPARSE);
+		if (k > n - i)
+			k = n - i;
+		if (!all_zero(buf + i, k)) {
+			if (fseeko(o, (off_t)(off + i), SEEK_SET) ||
+			    fwrite(buf + i, 1, k, o) != k)
+				return -1;
+		}
+		i += k;
+	}
+	return 0;
+}
+
+/* Is [off, ...) known to read as zeros? Then *len is how far. */
+static int zero_extent(struct ed_image *im, uint64_t off, uint64_t *len)
+{
+	struct hdi_qcow2_extent x;
+	if (!im->is_qcow2 || hdi_qcow2_map(&im->q, off, &x) < 0) {
+		*len = UINT64_MAX;
+		return 0;
+	}
+	*len = x.length;
+	return (x.flags & HDI_QCOW2_MAP_ZERO) && !(x.flags & HDI_QCOW2_MAP_DATA);
+}
+
+static int copy_disk(struct ed_image *im, FILE *o, const char *out)
+{
+	unsigned char *buf = malloc(CHUNK);
+	uint64_t size = ed_disk_size(im), off = 0, ext;
+	int r = 0;
+	if (!buf)
+		return ed_err(im->path, "out of memory");
+	while (off < size && !r) {
+		size_t n;
+		if (zero_extent(im, off, &ext)) {
+			off += ext < size - off ? ext : size - off;
+			continue;
+		}
+		n = (size_t)(size - off < CHUNK ? size - off : CHUNK);
+		if (ext < n)
+			n = (size_t)ext;
+		r = ed_read(im, off, buf, n);
+		if (r < 0) {
+			ed_err_code(im, "convert: read", r);
+			break;
+		}
+		if (put_sparse(o, off, buf, n))
+			r = ed_err(out, "write failed: %s", strerror(errno));
+		off += n;
+	}
+	free(buf);
+	return r;
+}
+
+static int to_raw(struct ed_image *im, const char *out)
+{
+	FILE *o = fopen(out, "wb");
+	int r;
+	if (!o)
+		return ed_err(out, "cannot create: %s", strerror(errno));
+	r = copy_disk(im, o, out);
+	if (!r && (fflush(o) || ftruncate(fileno(o), (off_t)ed_disk_size(im))))
+		r = ed_err(out, "cannot size the output: %s", strerror(errno));
+	if (fclose(o) && !r)
+		r = ed_err(out, "close failed: %s", strerror(errno));
+	return r ? 1 : 0;
+}
+
+int ed_cmd_convert(const char *image, int argc, char **argv)
+{
+	struct ed_image im;
+	const char *snap = NULL, *out = NULL, *fmt = NULL;
+	int i, r;
+	if (ed_wants_help(argc, argv)) {
+		fputs(convert_usage, stdout);
+		return 0;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-O") && i + 1 < argc)
+			fmt = argv[++i];
+		else if (!strncmp(argv[i], "-O", 2) && argv[i][2])
+			fmt = argv[i] + 2;
+		else if (edr_snapshot_opt(argc, argv, &i, &snap) == 1)
+			;
+		else if (!out && argv[i][0] != '-')
+			out = argv[i];
+		else if (!fmt || strcmp(fmt, "qcow2"))
+			return ed_err(image, "convert: unexpected argument '%s' (try --help)", argv[i]);
+	}
+	if (!out)
+		return ed_err(image, "convert: need an output file (try --help)");
+	if (!fmt)
+		fmt = "raw";
+	if (strcmp(fmt, "raw") && strcmp(fmt, "qcow2"))
+		return ed_err(image, "convert: unknown output format '%s'", fmt);
+	if (!strcmp(fmt, "qcow2") && !ed_convert_to_qcow2)
+		return ed_err(image, "convert: -O qcow2 is not available in this build");
+	if (edr_open(&im, image, snap))
+		return 1;
+	if (!strcmp(fmt, "qcow2"))
+		r = ed_convert_to_qcow2(&im, out, argc, argv);
+	else
+		r = to_raw(&im, out);
+	if (ed_close(&im))
+		r = 1;
+	return r;
+}

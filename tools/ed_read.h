@@ -1,0 +1,34 @@
+/* tools/ed_read.h: helpers the read-side commands (info, map, snapshot,
+ * read, convert) share: snapshot selection, host-file holes, JSON text. */
+#ifndef ED_READ_H
+#define ED_READ_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "ed.h"
+
+/* ed_open read-only, then switch to snapshot (id or name) if not NULL.
+ * Prints the error and returns non-zero on failure (image closed). */
+int edr_open(struct ed_image *im, const char *image, const char *snapshot);
+/* Takes "--snapshot X", "--snapshot=X", "-s X" and "-l X" at argv[*i];
+ * returns 1 if consumed (advancing *i), 0 if not an option of that kind,
+ * -1 on a missing value. */
+int edr_snapshot_opt(int argc, char **argv, int *i, const char **out);
+/* Takes "--json", "--output=json", "--output json", "--output=human". */
+int edr_json_opt(int argc, char **argv, int *i, int *json);
+
+/* Data/hole run of a host file at off (at most max bytes): *data is 1 for
+ * data, 0 for a hole. Without SEEK_DATA support everything is data. */
+void edr_file_run(FILE *f, uint64_t size, uint64_t off, uint64_t max,
+		  int *data, uint64_t *len);
+/* Bytes the file occupies on the host (st_blocks * 512), or -1. */
+int64_t edr_allocated(FILE *f);
+
+/* JSON string literal with escapes. */
+void edr_json_str(FILE *o, const char *s);
+/* qemu's size_to_str: "1.39 MiB". */
+void edr_human_size(char *buf, size_t cap, uint64_t v);
+/* Backing name resolved against the overlay's directory (malloc'd). */
+char *edr_resolve(const char *overlay, const char *name);
+
+#endif
