@@ -37,7 +37,8 @@ static void walk(hdi_qcow2_t *q, uint64_t vsize, unsigned max_extents)
 			break;
 		FZ_ASSERT(e.start == off);
 		FZ_ASSERT(e.length > 0 && e.length <= vsize - off);
-		read_checked(q, vsize, off, 4096, (e.flags & HDI_QCOW2_MAP_ZERO) != 0);
+		read_checked(q, vsize, off, e.length < 4096 ? (size_t)e.length : 4096,
+			     (e.flags & HDI_QCOW2_MAP_ZERO) != 0);
 		if (e.length > 4096)
 			read_checked(q, vsize, off + e.length - 700, 700,
 				     (e.flags & HDI_QCOW2_MAP_ZERO) != 0);
