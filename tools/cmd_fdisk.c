@@ -1,0 +1,807 @@
+/* tools/cmd_fdisk.c: `edqcow2 IMAGE fdisk ...` (the seed's create, and
+ * list, dump, apply, delete, set, signature), `bootcode` and `partition`,
+ * on raw and qcow2 images alike through the image's virtual disk. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "fdisk_ed.h"
+
+static const char usage_text[] =
+"usage: edqcow2 IMAGE fdisk COMMAND ...\n"
+"  create PrimaryPartition|ExtendedPartition|LogicalPartition SIZE\n"
+"         [--type HEX] [--start LBA] [--bootable|--no-bootable]\n"
+"         [--align cylinder|1M|SECTORS] [--geometry HEADS/SECTORS]\n"
+"  list                    the table as fdisk -l shows it\n"
+"  dump                    the table as sfdisk -d writes it\n"
+"  apply SCRIPT|- [--align ...] [--geometry H/S]   replace the table (sfdisk script)\n"
+"  delete N\n"
+"  set N [--type HEX] [--bootable|--no-bootable] [--geometry H/S]\n"
+"  signature [HEX]         show or set the disk signature\n"
+"SIZE is bytes (K/M/G/T suffixes), a multiple of 512. Partitions 1-4 are\n"
+"primary slots, 5 and up the logical partitions in chain order.\n"
+"usage: edqcow2 IMAGE bootcode FILE      (440, 446 or 512 bytes)\n"
+"usage: edqcow2 IMAGE partition N write FILE|- [--offset BYTES]\n"
+"       edqcow2 IMAGE partition N read [OFFSET LENGTH]\n";
+
+/* ---- shared helpers --------------------------------------------------------- */
+
+int fd_open(struct fd_ctx *c, const char *image, int rdwr)
+{
+	int r;
+	memset(c, 0, sizeof(*c));
+	if (ed_open(&c->im, image, rdwr ? ED_OPEN_RDWR : 0) < 0)
+		return 1;
+	c->open = 1;
+	r = hdi_mbr_read(&c->m, c->im.disk, c->buf, sizeof c->buf);
+	if (r == HDI_ECORRUPT)
+		ed_err(image, "the EBR chain of the extended partition is broken "
+		       "(loops or points past the disk)");
+	else if (r == HDI_EUNSUPP)
+		ed_err(image, "more than %u logical partitions", HDI_MBR_MAX_LOGICAL);
+	else if (r == HDI_EINVAL)
+		ed_err(image, "the disk is smaller than one sector");
+	else if (r < 0)
+		ed_err_code(&c->im, "reading the partition table", r);
+	if (r < 0) {
+		fd_close(c, 1);
+		return 1;
+	}
+	return 0;
+}
+
+int fd_close(struct fd_ctx *c, int rc)
+{
+	int r = 0;
+	if (c->open)
+		r = ed_close(&c->im);
+	c->open = 0;
+	return rc ? rc : (r ? 1 : 0);
+}
+
+int fd_refuse(const char *image, const struct hdi_mbr_problem *why)
+{
+	const char *s = hdi_mbr_problem_str(why->code);
+	char msg[256];
+	size_t o = 0;
+	for (; *s && o + 12 < sizeof msg; s++) {
+		if (s[0] == '%' && (s[1] == 'a' || s[1] == 'b')) {
+			o += (size_t)snprintf(msg + o, sizeof msg - o, "%u",
+					      s[1] == 'a' ? why->a : why->b);
+			s++;
+		} else {
+			msg[o++] = *s;
+		}
+	}
+	msg[o] = 0;
+	return ed_err(image, "refused, nothing written: %s", msg);
+}
+
+int fd_gpt_refuse(struct fd_ctx *c)
+{
+	if (c->m.kind != HDI_MBR_GPT)
+		return 0;
+	ed_err(c->im.path, "the disk has a protective MBR (GPT); fdisk edits "
+	       "MBR tables only");
+	return 1;
+}
+
+int fd_edit(const char *image, fd_edit_fn fn, void *arg)
+{
+	struct fd_ctx *c = malloc(sizeof(*c));
+	struct hdi_mbr_problem why;
+	int rc, r;
+	if (!c)
+		return ed_err(image, "out of memory");
+	rc = fd_open(c, image, 0);
+	if (!rc)
+		rc = fn(c, arg, 0);
+	if (!rc && hdi_mbr_validate(&c->m, &why) < 0)
+		rc = fd_refuse(image, &why);
+	rc = fd_close(c, rc);
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	rc = fd_open(c, image, 1);
+	if (!rc)
+		rc = fn(c, arg, 1);
+	if (!rc) {
+		r = hdi_mbr_write(&c->m, &why);
+		if (r == HDI_EINVAL)
+			rc = fd_refuse(image, &why);
+		else if (r < 0)
+			rc = ed_err_code(&c->im, "writing the partition table", r);
+	}
+	rc = fd_close(c, rc);
+	free(c);
+	return rc;
+}
+
+int fd_parse_u32(const char *s, uint32_t *v)
+{
+	char *end;
+	unsigned long long x;
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || *end || x > 0xFFFFFFFFull)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+int fd_parse_hex_type(const char *s, uint8_t *type)
+{
+	char *end;
+	unsigned long x;
+	if (!s || !isxdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	x = strtoul(s, &end, 16);
+	if (errno || *end || x == 0 || x > 0xFF)
+		return -1;
+	*type = (uint8_t)x;
+	return 0;
+}
+
+int fd_parse_geometry(const char *s, unsigned *heads, unsigned *sectors)
+{
+	char *end;
+	unsigned long h, sp;
+	errno = 0;
+	h = strtoul(s, &end, 10);
+	if (errno || end == s || *end != '/')
+		return -1;
+	s = end + 1;
+	sp = strtoul(s, &end, 10);
+	if (errno || end == s || *end || h < 1 || h > 255 || sp < 1 || sp > 63)
+		return -1;
+	*heads = (unsigned)h;
+	*sectors = (unsigned)sp;
+	return 0;
+}
+
+int fd_parse_align(const char *s, uint32_t *align)
+{
+	uint64_t b;
+	if (!strcasecmp(s, "cylinder") || !strcasecmp(s, "cyl")) {
+		*align = HDI_MBR_ALIGN_CYLINDER;
+		return 0;
+	}
+	if (isdigit((unsigned char)s[strlen(s) - 1]))
+		return fd_parse_u32(s, align) < 0 || !*align ? -1 : 0;
+	if (ed_parse_size(s, &b) < 0 || !b || (b & 511) || (b >> 9) > 0xFFFFFFFFu)
+		return -1;
+	*align = (uint32_t)(b >> 9);
+	return 0;
+}
+
+/* ---- options ---------------------------------------------------------------- */
+
+struct opts {
+	const char *type, *start, *align, *geometry, *offset;
+	int bootable;                     /* -1: not given */
+	const char *pos[4];
+	int npos;
+};
+
+/* allowed: the option names this command takes, e.g. "type,start". */
+static int parse_opts(const char *image, int argc, char **argv,
+		      const char *allowed, struct opts *o)
+{
+	int i;
+	memset(o, 0, sizeof(*o));
+	o->bootable = -1;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *val = NULL, *eq;
+		const char **slot = NULL;
+		char name[32];
+		size_t nl;
+		if (strncmp(a, "--", 2) || !a[2]) {
+			if (o->npos == 4)
+				return ed_err(image, "too many arguments ('%s')", a);
+			o->pos[o->npos++] = a;
+			continue;
+		}
+		eq = strchr(a, '=');
+		nl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+		if (nl >= sizeof name)
+			return ed_err(image, "unknown option '%s'", a);
+		memcpy(name, a + 2, nl);
+		name[nl] = 0;
+		if (!strstr(allowed, name))
+			return ed_err(image, "unknown option '%s' (try --help)", a);
+		if (!strcmp(name, "bootable") || !strcmp(name, "no-bootable")) {
+			o->bootable = name[0] == 'b';
+			continue;
+		}
+		if (!strcmp(name, "type")) slot = &o->type;
+		else if (!strcmp(name, "start")) slot = &o->start;
+		else if (!strcmp(name, "align")) slot = &o->align;
+		else if (!strcmp(name, "geometry")) slot = &o->geometry;
+		else if (!strcmp(name, "offset")) slot = &o->offset;
+		else
+			return ed_err(image, "unknown option '%s' (try --help)", a);
+		if (eq)
+			val = eq + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		if (!val || !*val)
+			return ed_err(image, "option '--%s' needs a value", name);
+		*slot = val;
+	}
+	return 0;
+}
+
+static int apply_geometry(struct fd_ctx *c, const char *g)
+{
+	unsigned h, s;
+	if (!g)
+		return 0;
+	if (fd_parse_geometry(g, &h, &s) < 0)
+		return ed_err(c->im.path, "bad --geometry '%s' (HEADS/SECTORS, 1-255/1-63)", g);
+	hdi_mbr_set_geometry(&c->m, h, s);
+	return 0;
+}
+
+static int parse_partno(const char *image, const char *s, unsigned *n)
+{
+	uint32_t v;
+	if (!s || fd_parse_u32(s, &v) < 0 || v < 1 ||
+	    v > HDI_MBR_PRIMARIES + HDI_MBR_MAX_LOGICAL)
+		return ed_err(image, "bad partition number '%s'", s ? s : "");
+	*n = v;
+	return 0;
+}
+
+/* ---- fdisk create -------------------------------------------------------------- */
+
+enum kind { K_PRIMARY, K_EXTENDED, K_LOGICAL };
+
+struct create_args {
+	enum kind kind;
+	uint32_t count, start, align;
+	uint8_t type;
+	int bootable;
+	const char *geometry, *size_text;
+};
+
+static int any_active(const struct hdi_mbr *m)
+{
+	unsigned n;
+	for (n = 1; n <= hdi_mbr_count(m); n++)
+		if (hdi_mbr_get(m, n)->status == HDI_MBR_ACTIVE)
+			return 1;
+	return 0;
+}
+
+static int free_slot(const struct hdi_mbr *m)
+{
+	unsigned i;
+	for (i = 0; i < HDI_MBR_PRIMARIES; i++)
+		if (!hdi_mbr_slot_used(&m->p[i]))
+			return (int)i + 1;
+	return 0;
+}
+
+static int no_primaries(const struct hdi_mbr *m)
+{
+	unsigned i;
+	for (i = 0; i < HDI_MBR_PRIMARIES; i++)
+		if (hdi_mbr_slot_used(&m->p[i]))
+			return 0;
+	return 1;
+}
+
+static int create_edit(struct fd_ctx *c, void *arg, int final)
+{
+	struct create_args *a = arg;
+	struct hdi_mbr *m = &c->m;
+	uint32_t count = a->count, ebr = 0, start = 0;
+	int n, r, slot = 0, boot;
+	if (fd_gpt_refuse(c) || apply_geometry(c, a->geometry))
+		return 1;
+	if (a->kind == K_LOGICAL && !m->ext)
+		return ed_err(c->im.path, "there is no extended partition to hold "
+			      "a logical one (create an ExtendedPartition first)");
+	if (a->kind == K_EXTENDED && m->ext)
+		return ed_err(c->im.path, "partition %u is already the extended "
+			      "partition; there can be only one", m->ext);
+	if (a->kind != K_LOGICAL && !(slot = free_slot(m)))
+		return ed_err(c->im.path, "all four primary slots are in use");
+	r = hdi_mbr_find_space(m, a->kind == K_LOGICAL ? HDI_MBR_LOGICAL :
+			       HDI_MBR_PRIMARY, a->align, a->start, &count,
+			       &ebr, &start);
+	if (r < 0 && a->start)
+		return ed_err(c->im.path, "refused, nothing written: sector %lu "
+			      "is not free%s", (unsigned long)a->start,
+			      a->kind == K_LOGICAL ? " or has no free sector "
+			      "before it for the EBR" : "");
+	if (r < 0)
+		return ed_err(c->im.path, "refused, nothing written: no free "
+			      "space for %s (%lu sectors)%s", a->size_text,
+			      (unsigned long)a->count, a->kind == K_LOGICAL ?
+			      " in the extended partition" : "");
+	/* The seed's rule: the first primary partition of a disk with no
+	 * active partition boots. */
+	boot = a->bootable >= 0 ? a->bootable :
+	       a->kind == K_PRIMARY && !any_active(m) && no_primaries(m);
+	if (a->kind == K_LOGICAL) {
+		n = hdi_mbr_add_logical(m, ebr, start, count, a->type, boot);
+	} else {
+		n = slot;
+		r = hdi_mbr_set_primary(m, (unsigned)slot, start, count, a->type, boot);
+		if (r < 0)
+			n = r;
+	}
+	if (n < 0)
+		return ed_err_code(&c->im, "creating the partition", n);
+	if (final)
+		printf("partition %d: start %lu, %lu sectors, type %02x%s\n", n,
+		       (unsigned long)start, (unsigned long)count, a->type,
+		       boot ? ", bootable" : "");
+	return 0;
+}
+
+static int parse_kind(const char *s, enum kind *k)
+{
+	static const struct { const char *name; enum kind k; } t[] = {
+		{ "PrimaryPartition", K_PRIMARY }, { "primary", K_PRIMARY },
+		{ "ExtendedPartition", K_EXTENDED }, { "extended", K_EXTENDED },
+		{ "LogicalPartition", K_LOGICAL }, { "logical", K_LOGICAL },
+	};
+	size_t i;
+	for (i = 0; s && i < sizeof t / sizeof t[0]; i++) {
+		if (!strcasecmp(s, t[i].name)) {
+			*k = t[i].k;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int cmd_create(const char *image, int argc, char **argv)
+{
+	struct create_args a;
+	struct opts o;
+	uint64_t bytes;
+	if (parse_opts(image, argc, argv,
+		       "type,start,bootable,no-bootable,align,geometry", &o))
+		return 1;
+	memset(&a, 0, sizeof a);
+	if (o.npos != 2 || parse_kind(o.pos[0], &a.kind) < 0)
+		return ed_err(image, "usage: fdisk create PrimaryPartition|"
+			      "ExtendedPartition|LogicalPartition SIZE [options]");
+	if (ed_parse_size(o.pos[1], &bytes) < 0 || !bytes || (bytes & 511) ||
+	    (bytes >> 9) > 0xFFFFFFFFu)
+		return ed_err(image, "bad SIZE '%s': bytes, a non-zero multiple of "
+			      "512 below 2 TiB", o.pos[1]);
+	a.count = (uint32_t)(bytes >> 9);
+	a.size_text = o.pos[1];
+	a.type = a.kind == K_EXTENDED ? HDI_MBR_TYPE_EXT : 0x0E;
+	if (o.type && fd_parse_hex_type(o.type, &a.type) < 0)
+		return ed_err(image, "bad --type '%s' (hex, 1-ff)", o.type);
+	if (a.kind == K_EXTENDED && !hdi_mbr_is_extended(a.type))
+		return ed_err(image, "an extended partition has type 5, f or 85");
+	if (a.kind != K_EXTENDED && hdi_mbr_is_extended(a.type))
+		return ed_err(image, "type %x is extended: use ExtendedPartition", a.type);
+	if (o.start && (fd_parse_u32(o.start, &a.start) < 0 || !a.start))
+		return ed_err(image, "bad --start '%s' (a sector number, not 0)", o.start);
+	a.align = HDI_MBR_ALIGN_CYLINDER;
+	if (o.align && fd_parse_align(o.align, &a.align) < 0)
+		return ed_err(image, "bad --align '%s' (cylinder, 1M or sectors)", o.align);
+	if (a.kind != K_PRIMARY && o.bootable < 0)
+		o.bootable = 0;
+	a.bootable = o.bootable;
+	a.geometry = o.geometry;
+	return fd_edit(image, create_edit, &a);
+}
+
+/* ---- delete, set, signature ----------------------------------------------------- */
+
+struct set_args {
+	unsigned n;
+	int del, has_type, bootable, has_id;
+	uint8_t type;
+	uint32_t id;
+	const char *geometry;
+};
+
+static int set_edit(struct fd_ctx *c, void *arg, int final)
+{
+	struct set_args *a = arg;
+	struct hdi_mbr *m = &c->m;
+	int r = 0;
+	unsigned n, active = 0;
+	if (fd_gpt_refuse(c) || apply_geometry(c, a->geometry))
+		return 1;
+	if (a->has_id)
+		r = hdi_mbr_set_disk_id(m, a->id);
+	else if (a->del)
+		r = hdi_mbr_delete(m, a->n);
+	if (!r && a->has_type)
+		r = hdi_mbr_set_type(m, a->n, a->type);
+	if (!r && a->bootable >= 0)
+		r = hdi_mbr_set_active(m, a->n, a->bootable);
+	if (r == HDI_ENOENT)
+		return ed_err(c->im.path, "partition %u does not exist", a->n);
+	if (r == HDI_EINVAL)
+		return ed_err(c->im.path, "refused, nothing written: partition %u "
+			      "cannot change to or from an extended type", a->n);
+	if (r < 0)
+		return ed_err_code(&c->im, "changing the table", r);
+	for (n = 1; n <= HDI_MBR_PRIMARIES; n++)
+		active += m->p[n - 1].status == HDI_MBR_ACTIVE;
+	if (final && active > 1)
+		fprintf(stderr, "edqcow2: %s: warning: %u primary partitions are "
+			"bootable now; BIOS boot code expects one\n", c->im.path, active);
+	return 0;
+}
+
+static int cmd_delete_set(const char *image, int argc, char **argv, int del)
+{
+	struct set_args a;
+	struct opts o;
+	if (parse_opts(image, argc, argv, del ? "" :
+		       "type,bootable,no-bootable,geometry", &o))
+		return 1;
+	memset(&a, 0, sizeof a);
+	if (o.npos != 1)
+		return ed_err(image, del ? "usage: fdisk delete N" :
+			      "usage: fdisk set N [--type HEX] [--bootable|--no-bootable]");
+	if (parse_partno(image, o.pos[0], &a.n))
+		return 1;
+	a.del = del;
+	a.bootable = o.bootable;
+	a.geometry = o.geometry;
+	if (o.type) {
+		if (fd_parse_hex_type(o.type, &a.type) < 0)
+			return ed_err(image, "bad --type '%s' (hex, 1-ff)", o.type);
+		a.has_type = 1;
+	}
+	if (!del && !a.has_type && a.bootable < 0)
+		return ed_err(image, "fdisk set: nothing to change (--type, --bootable, --no-bootable)");
+	return fd_edit(image, set_edit, &a);
+}
+
+static int cmd_signature(const char *image, int argc, char **argv)
+{
+	struct set_args a;
+	struct opts o;
+	char *end;
+	unsigned long long v;
+	if (parse_opts(image, argc, argv, "", &o))
+		return 1;
+	if (o.npos > 1)
+		return ed_err(image, "usage: fdisk signature [HEX]");
+	if (!o.npos) {
+		struct fd_ctx *c = malloc(sizeof(*c));
+		int rc;
+		if (!c)
+			return ed_err(image, "out of memory");
+		rc = fd_open(c, image, 0);
+		if (!rc && c->m.kind == HDI_MBR_NONE)
+			rc = ed_err(image, "does not contain a recognized partition table");
+		if (!rc)
+			printf("0x%08x\n", (unsigned)c->m.disk_id);
+		rc = c->open ? fd_close(c, rc) : rc;
+		free(c);
+		return rc;
+	}
+	errno = 0;
+	v = strtoull(o.pos[0], &end, 16);
+	if (errno || end == o.pos[0] || *end || v > 0xFFFFFFFFull || *o.pos[0] == '-')
+		return ed_err(image, "bad signature '%s' (hex, 32 bits)", o.pos[0]);
+	memset(&a, 0, sizeof a);
+	a.has_id = 1;
+	a.id = (uint32_t)v;
+	a.bootable = -1;
+	return fd_edit(image, set_edit, &a);
+}
+
+/* ---- list, dump, apply ------------------------------------------------------------ */
+
+static int cmd_show(const char *image, int argc, char **argv, int dump)
+{
+	struct fd_ctx *c;
+	struct opts o;
+	int rc;
+	if (parse_opts(image, argc, argv, "", &o))
+		return 1;
+	if (o.npos)
+		return ed_err(image, "usage: fdisk %s", dump ? "dump" : "list");
+	if (!(c = malloc(sizeof(*c))))
+		return ed_err(image, "out of memory");
+	rc = fd_open(c, image, 0);
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	if (!dump) {
+		fd_print_list(stdout, image, &c->m);
+		if (c->m.kind == HDI_MBR_GPT)
+			fprintf(stderr, "edqcow2: %s: protective MBR: the GPT "
+				"partitions are not listed\n", image);
+	} else if (c->m.kind == HDI_MBR_NONE) {
+		rc = ed_err(image, "does not contain a recognized partition table");
+	} else if (c->m.kind == HDI_MBR_GPT) {
+		rc = ed_err(image, "the disk has a protective MBR (GPT); dump "
+			    "writes MBR tables only");
+	} else {
+		fd_print_dump(stdout, image, &c->m);
+	}
+	if (fflush(stdout) != 0 && !rc)
+		rc = ed_err(image, "writing the output failed");
+	rc = fd_close(c, rc);
+	free(c);
+	return rc;
+}
+
+struct apply_args {
+	const struct fd_script *s;
+	uint32_t align;
+	const char *geometry;
+};
+
+static int apply_edit(struct fd_ctx *c, void *arg, int final)
+{
+	struct apply_args *a = arg;
+	if (fd_gpt_refuse(c) || apply_geometry(c, a->geometry))
+		return 1;
+	return fd_script_build(c, a->s, a->align, final);
+}
+
+static int cmd_apply(const char *image, int argc, char **argv)
+{
+	struct apply_args a;
+	struct fd_script *s;
+	struct opts o;
+	FILE *in;
+	int rc;
+	if (parse_opts(image, argc, argv, "align,geometry", &o))
+		return 1;
+	if (o.npos != 1)
+		return ed_err(image, "usage: fdisk apply SCRIPT|- [--align ...] [--geometry H/S]");
+	memset(&a, 0, sizeof a);
+	a.align = FD_ALIGN_DEFAULT;
+	if (o.align && fd_parse_align(o.align, &a.align) < 0)
+		return ed_err(image, "bad --align '%s' (cylinder, 1M or sectors)", o.align);
+	a.geometry = o.geometry;
+	in = strcmp(o.pos[0], "-") ? fopen(o.pos[0], "r") : stdin;
+	if (!in)
+		return ed_err(image, "cannot open script '%s': %s", o.pos[0], strerror(errno));
+	s = calloc(1, sizeof(*s));
+	rc = s ? fd_script_read(s, in, o.pos[0]) : ed_err(image, "out of memory");
+	if (in != stdin)
+		fclose(in);
+	if (!rc) {
+		a.s = s;
+		rc = fd_edit(image, apply_edit, &a);
+	}
+	free(s);
+	return rc;
+}
+
+int ed_cmd_fdisk(const char *image, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : NULL;
+	if (!image || ed_wants_help(argc, argv)) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (!sub)
+		return ed_err(image, "fdisk: missing command (try fdisk --help)");
+	argc -= 2;
+	argv += 2;
+	if (!strcmp(sub, "create"))
+		return cmd_create(image, argc, argv);
+	if (!strcmp(sub, "list"))
+		return cmd_show(image, argc, argv, 0);
+	if (!strcmp(sub, "dump"))
+		return cmd_show(image, argc, argv, 1);
+	if (!strcmp(sub, "apply"))
+		return cmd_apply(image, argc, argv);
+	if (!strcmp(sub, "delete"))
+		return cmd_delete_set(image, argc, argv, 1);
+	if (!strcmp(sub, "set"))
+		return cmd_delete_set(image, argc, argv, 0);
+	if (!strcmp(sub, "signature"))
+		return cmd_signature(image, argc, argv);
+	return ed_err(image, "fdisk: unknown command '%s' (try fdisk --help)", sub);
+}
+
+/* ---- bootcode ------------------------------------------------------------------------ */
+
+/* Reads all of path ("-": stdin) into a malloc'd buffer. */
+static uint8_t *slurp(const char *image, const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	uint8_t *p = NULL, *q;
+	size_t cap = 0, n;
+	*len = 0;
+	if (!f) {
+		ed_err(image, "cannot open '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (*len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (!(q = realloc(p, cap))) {
+				ed_err(image, "out of memory reading '%s'", path);
+				break;
+			}
+			p = q;
+		}
+		n = fread(p + *len, 1, cap - *len, f);
+		*len += n;
+		if (n == 0) {
+			if (ferror(f)) {
+				ed_err(image, "cannot read '%s': %s", path, strerror(errno));
+				break;
+			}
+			if (f != stdin)
+				fclose(f);
+			return p ? p : malloc(1);
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	free(p);
+	return NULL;
+}
+
+int ed_cmd_bootcode(const char *image, int argc, char **argv)
+{
+	struct ed_image im;
+	static uint8_t buf[HDI_MBR_BUF_MAX];
+	uint8_t *code;
+	size_t len;
+	int r, rc;
+	if (!image || ed_wants_help(argc, argv)) {
+		fputs("usage: edqcow2 IMAGE bootcode FILE\n"
+		      "Installs the first 440 bytes of FILE (440, 446 or 512 bytes)\n"
+		      "as the MBR boot code; the signature and the table stay.\n", stdout);
+		return 0;
+	}
+	if (argc != 2)
+		return ed_err(image, "usage: bootcode FILE");
+	if (!(code = slurp(image, argv[1], &len)))
+		return 1;
+	if (len != 440 && len != 446 && len != 512) {
+		free(code);
+		return ed_err(image, "boot code file '%s' has %zu bytes; it must "
+			      "have 440, 446 or 512", argv[1], len);
+	}
+	if (ed_open(&im, image, ED_OPEN_RDWR) < 0) {
+		free(code);
+		return 1;
+	}
+	r = hdi_mbr_write_bootcode(im.disk, buf, sizeof buf, code);
+	free(code);
+	rc = r < 0 ? ed_err_code(&im, "writing the boot code", r) : 0;
+	return ed_close(&im) && !rc ? 1 : rc;
+}
+
+/* ---- partition N write|read ------------------------------------------------------------ */
+
+static int part_io(struct fd_ctx *c, unsigned n, int wr, uint64_t off,
+		   uint64_t len, const uint8_t *data)
+{
+	struct hdi_mbr_partdev pd;
+	static uint8_t bounce[HDI_GRANULE_MAX];
+	uint8_t *chunk = wr ? NULL : malloc(1u << 20);
+	int r = hdi_mbr_partdev_init(&pd, &c->m, n);
+	if (r == HDI_EINVAL)
+		return ed_err(c->im.path, "partition %u is not aligned to the "
+			      "device's %u-byte granule", n, (unsigned)c->m.dev->granule);
+	if (r < 0 || (!wr && !chunk)) {
+		free(chunk);
+		return ed_err_code(&c->im, "opening the partition", r < 0 ? r : HDI_ENOMEM);
+	}
+	while (len && r == 0) {
+		size_t k = (size_t)(len < (1u << 20) ? len : (1u << 20));
+		if (wr) {
+			r = hdi_bdev_pwrite(&pd.bdev, off, data, k, bounce);
+			data += k;
+		} else {
+			r = hdi_bdev_pread(&pd.bdev, off, chunk, k, bounce);
+			if (!r && fwrite(chunk, 1, k, stdout) != k) {
+				free(chunk);
+				return ed_err(c->im.path, "writing the output failed");
+			}
+		}
+		off += k;
+		len -= k;
+	}
+	free(chunk);
+	if (r < 0)
+		return ed_err_code(&c->im, wr ? "writing the partition" :
+				   "reading the partition", r);
+	if (!wr && fflush(stdout))
+		return ed_err(c->im.path, "writing the output failed");
+	return 0;
+}
+
+/* Partition n exists, holds a payload, and [off, off+len) fits in it. */
+static int part_check(struct fd_ctx *c, unsigned n, int wr, uint64_t off,
+		      uint64_t len)
+{
+	const struct hdi_mbr_part *p = hdi_mbr_get(&c->m, n);
+	uint64_t poff, plen;
+	if (c->m.kind == HDI_MBR_GPT || hdi_mbr_range(&c->m, n, &poff, &plen) < 0)
+		return ed_err(c->im.path, "partition %u does not exist", n);
+	if (n <= HDI_MBR_PRIMARIES && hdi_mbr_is_extended(p->type))
+		return ed_err(c->im.path, "partition %u is the extended partition; "
+			      "it holds the EBR chain, not a payload", n);
+	if (off > plen || len > plen - off)
+		return ed_err(c->im.path, "%s%llu bytes at offset %llu do not fit "
+			      "in partition %u (%llu bytes)",
+			      wr ? "refused, nothing written: " : "",
+			      (unsigned long long)len, (unsigned long long)off, n,
+			      (unsigned long long)plen);
+	return 0;
+}
+
+int ed_cmd_partition(const char *image, int argc, char **argv)
+{
+	struct fd_ctx *c;
+	struct opts o;
+	unsigned n = 0;
+	uint64_t off = 0, len = 0, poff, plen;
+	uint8_t *data = NULL;
+	size_t dlen = 0;
+	int wr, rc;
+	if (!image || ed_wants_help(argc, argv)) {
+		fputs("usage: edqcow2 IMAGE partition N write FILE|- [--offset BYTES]\n"
+		      "       edqcow2 IMAGE partition N read [OFFSET LENGTH]\n"
+		      "Copies a payload into or out of partition N, within its bounds.\n",
+		      stdout);
+		return 0;
+	}
+	if (parse_opts(image, argc - 1, argv + 1, "offset", &o))
+		return 1;
+	if (o.npos < 2)
+		return ed_err(image, "usage: partition N write FILE | read [OFFSET LENGTH]");
+	if (parse_partno(image, o.pos[0], &n))
+		return 1;
+	wr = !strcmp(o.pos[1], "write");
+	if (!wr && strcmp(o.pos[1], "read"))
+		return ed_err(image, "partition: unknown action '%s' (write or read)", o.pos[1]);
+	if (wr ? o.npos != 3 : (o.npos != 2 && o.npos != 4) || o.offset)
+		return ed_err(image, "usage: partition N write FILE [--offset BYTES] | read [OFFSET LENGTH]");
+	if (wr && o.offset && ed_parse_size(o.offset, &off) < 0)
+		return ed_err(image, "bad --offset '%s'", o.offset);
+	if (!wr && o.npos == 4 && (ed_parse_size(o.pos[2], &off) < 0 ||
+				   ed_parse_size(o.pos[3], &len) < 0))
+		return ed_err(image, "bad OFFSET or LENGTH");
+	if (wr && !(data = slurp(image, o.pos[2], &dlen)))
+		return 1;
+	if (!(c = malloc(sizeof(*c)))) {
+		free(data);
+		return ed_err(image, "out of memory");
+	}
+	/* Checked on a read-only open: a refusal never opens for writing. */
+	rc = fd_open(c, image, 0);
+	if (!rc && !wr && o.npos == 2 && hdi_mbr_range(&c->m, n, &poff, &plen) == 0)
+		len = plen;
+	if (wr)
+		len = dlen;
+	if (!rc)
+		rc = part_check(c, n, wr, off, len);
+	if (!rc && wr) {
+		fd_close(c, 0);
+		rc = fd_open(c, image, 1);
+		if (!rc)
+			rc = part_check(c, n, wr, off, len);
+	}
+	if (!rc)
+		rc = part_io(c, n, wr, off, len, data);
+	if (c->open)
+		rc = fd_close(c, rc);
+	free(c);
+	free(data);
+	return rc;
+}
