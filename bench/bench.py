@@ -1,0 +1,417 @@
+#!/usr/bin/env python3
+"""bench/bench.py: the `make bench` harness: times edqcow2 and the library
+against qemu-img/qemu-io on the same inputs, in one run, and prints the
+ratios ours/qemu, output sizes, peak memory and PASS/MISS per target.
+
+Each timing is the median of BENCH_RUNS runs (default 3) of the whole
+process, ours and qemu's interleaved so background load hits both alike;
+peak memory is the child's ru_maxrss (os.wait4). Outputs are checked
+(qemu-img check / compare) so a fast wrong answer cannot pass.
+Environment: BUILD (build dir), BENCH_RUNS, BENCH_WRITES, BENCH_READS,
+BENCH_ALLOCS, BENCH_KEEP=1 (keep BUILD/bench-tmp).
+Always exits 0 unless the harness itself cannot run: it is a benchmark."""
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("BUILD", "build")
+ED = os.environ.get("BENCH_ED", os.path.join(BUILD, "edqcow2"))
+BIO = os.path.join(BUILD, "bench", "bench_io")
+RUNNER = os.path.join(BUILD, "bench", "bench_run")
+TMP = os.path.join(BUILD, "bench-tmp")
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+N_WRITES = int(os.environ.get("BENCH_WRITES", "4000"))
+N_READS = int(os.environ.get("BENCH_READS", "20000"))
+N_ALLOCS = int(os.environ.get("BENCH_ALLOCS", "4096"))
+MiB = 1 << 20
+GiB = 1 << 30
+CLUSTER = 64 * 1024
+DATA, HOLE = 256 * MiB, 128 * MiB    # the 384 MiB import source
+WRITE_IMG = 2 * GiB                  # virtual size for random writes
+SEED = 20240611
+
+targets = []     # (ok, text)
+table = []       # markdown rows
+notes = []
+
+
+def p(*a):
+    print(*a, flush=True)
+
+
+def tmp(name):
+    return os.path.join(TMP, name)
+
+
+def rm(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def run(argv, stdin=None):
+    """Runs argv under bench_run; returns dict(wall, rss (bytes), rc, out, err)."""
+    res = tmp("run-result")
+    fout, ferr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    pre = [RUNNER, res] + (["-i", stdin] if stdin else []) + ["--"]
+    rc = subprocess.call(pre + argv, stdin=subprocess.DEVNULL, stdout=fout, stderr=ferr)
+    fout.seek(0)
+    ferr.seek(0)
+    out = fout.read().decode(errors="replace")
+    err = ferr.read().decode(errors="replace")
+    if rc:
+        return dict(wall=0, rss=0, rc=rc, out=out, err=err)
+    with open(res) as f:
+        ns, kib, code = (int(x) for x in f.read().split())
+    return dict(wall=ns / 1e9, rss=kib * 1024, rc=code, out=out, err=err)
+
+
+def must(argv):
+    r = run(argv)
+    if r["rc"]:
+        sys.exit("bench: setup step failed: %s\n%s" % (" ".join(argv), r["err"]))
+    return r
+
+
+def sizes(path):
+    """(apparent size, bytes in data extents). Data extents come from
+    SEEK_DATA/SEEK_HOLE after a sync, so file-system metadata (ext4's
+    extent blocks) and delayed allocation do not blur the comparison."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    os.sync()
+    size, data, off = os.fstat(fd).st_size, 0, 0
+    while off < size:
+        try:
+            d = os.lseek(fd, off, os.SEEK_DATA)
+        except OSError:    # ENXIO: only a hole is left
+            break
+        off = os.lseek(fd, d, os.SEEK_HOLE)
+        data += off - d
+    os.close(fd)
+    return size, data
+
+
+def fmt_size(s):
+    if s is None:
+        return "-"
+    return "%.1f MiB apparent, %.1f MiB allocated" % (s[0] / MiB, s[1] / MiB)
+
+
+def measure(title, sides, runs=RUNS):
+    """sides: list of (label, prepare(), argv, stdin). Interleaved runs;
+    returns {label: dict(wall=median, rss=max, rc, err, out, walls)}."""
+    p("\n== %s" % title)
+    res = {s[0]: dict(walls=[], rss=0, rc=0, err="", out="") for s in sides}
+    for _ in range(runs):
+        for label, prepare, argv, stdin in sides:
+            r = res[label]
+            if r["rc"]:
+                continue
+            if prepare:
+                prepare()
+            os.sync()    # earlier runs' dirty pages must not be billed here
+            x = run(argv, stdin)
+            r["rc"], r["err"], r["out"] = x["rc"], x["err"], x["out"]
+            if x["rc"]:
+                continue
+            r["walls"].append(x["wall"])
+            r["rss"] = max(r["rss"], x["rss"])
+    for label, _, argv, _ in sides:
+        r = res[label]
+        if r["rc"]:
+            r["wall"] = None
+            p("  %-5s FAILED (exit %d): %s" % (label, r["rc"],
+              (r["err"].strip().splitlines() or ["no message"])[-1]))
+            p("        %s" % " ".join(argv))
+            continue
+        r["wall"] = statistics.median(r["walls"])
+        p("  %-5s %8.3f s  (runs %s)  peak RSS %6.1f MiB   %s" % (
+            label, r["wall"], " ".join("%.3f" % w for w in r["walls"]),
+            r["rss"] / MiB, " ".join(argv)))
+    return res
+
+
+def ratio(res, a="ours", b="qemu"):
+    if res[a]["wall"] is None or res[b]["wall"] is None or not res[b]["wall"]:
+        return None
+    return res[a]["wall"] / res[b]["wall"]
+
+
+def target(ok, text):
+    targets.append((ok, text))
+
+
+def time_target(name, r):
+    if r is None:
+        target(False, "%s time: ours did not complete" % name)
+    else:
+        target(r <= 1.0, "%s time ratio ours/qemu-img %.2f (target <= 1.0)" % (name, r))
+
+
+def size_target(name, ours, theirs):
+    if ours is None or theirs is None:
+        target(False, "%s output size: missing output" % name)
+        return
+    ok = ours[0] <= theirs[0] and ours[1] <= theirs[1]
+    target(ok, "%s output size: ours %d/%d KiB vs qemu %d/%d KiB "
+           "apparent/allocated (target: no larger)" % (
+               name, ours[0] >> 10, ours[1] >> 10, theirs[0] >> 10, theirs[1] >> 10))
+
+
+def check_image(name, path):
+    r = run(["qemu-img", "check", path])
+    target(r["rc"] == 0 and "leaked" not in r["out"],
+           "%s: qemu-img check clean%s" % (
+               name, "" if r["rc"] == 0 else " (exit %d: %s)" % (
+                   r["rc"], (r["out"] + r["err"]).strip().splitlines()[-1:])))
+
+
+def compare(name, a, fa, b, fb):
+    r = run(["qemu-img", "compare", "-f", fa, "-F", fb, a, b])
+    target(r["rc"] == 0, "%s: same contents as %s (qemu-img compare%s)" % (
+        name, os.path.basename(b), "" if r["rc"] == 0 else ": " + (
+            r["out"] + r["err"]).strip().replace("\n", " ")[:120]))
+
+
+def row(what, res, ours_size=None, q_size=None, extra=""):
+    def cell(label):
+        r = res[label]
+        return "failed" if r["wall"] is None else "%.3f s" % r["wall"]
+    rt = ratio(res)
+    table.append("| %s | %s | %s | %s | %.0f / %.0f MiB | %s |" % (
+        what, cell("ours"), cell("qemu"), "-" if rt is None else "%.2f" % rt,
+        res["ours"]["rss"] / MiB, res["qemu"]["rss"] / MiB,
+        (("%.1f / %.1f MiB (apparent %.1f / %.1f)" % (
+            ours_size[1] / MiB, q_size[1] / MiB, ours_size[0] / MiB, q_size[0] / MiB))
+         if ours_size and q_size else "-") + extra))
+
+
+def make_raw(path):
+    """256 MiB of seeded random data, every 16th cluster zero (a convert
+    must not allocate those), then a 128 MiB hole."""
+    rnd = random.Random(SEED)
+    zero = bytes(CLUSTER)
+    with open(path, "wb") as f:
+        for i in range(DATA // CLUSTER):
+            f.write(zero if i % 16 == 15 else rnd.randbytes(CLUSTER))
+        f.truncate(DATA + HOLE)
+
+
+def cmd_file(path, lines):
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    qv = run(["qemu-img", "--version"])["out"].splitlines()[0]
+    fs = run(["df", "-T", TMP])["out"].splitlines()[-1].split()[1]
+    return "nproc %d, %s, %s, %s on %s, load %s" % (
+        os.cpu_count(), cpu, qv, os.uname().release, fs,
+        " ".join("%.2f" % x for x in os.getloadavg()))
+
+
+def bench_convert():
+    raw = tmp("src.raw")
+    make_raw(raw)
+    with open(raw, "rb") as f:    # warm the page cache for both sides alike
+        while f.read(8 * MiB):
+            pass
+    oq, qq = tmp("imp-ours.qcow2"), tmp("imp-qemu.qcow2")
+    res = measure("import: 384 MiB raw (256 MiB data, 1/16 zero clusters; 128 MiB hole) -> qcow2", [
+        ("ours", lambda: rm(oq), [ED, raw, "convert", oq, "-O", "qcow2"], None),
+        ("qemu", lambda: rm(qq), ["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, qq], None),
+    ])
+    so, sq = sizes(oq), sizes(qq)
+    p("  size  ours %s\n        qemu %s" % (fmt_size(so), fmt_size(sq)))
+    if res["ours"]["wall"] is not None:
+        p("  ratio ours/qemu-img %.2f" % ratio(res))
+        check_image("import output", oq)
+        compare("import output", oq, "qcow2", raw, "raw")
+    time_target("import", ratio(res))
+    size_target("import", so if res["ours"]["wall"] is not None else None, sq)
+    row("import raw -> qcow2 (384 MiB)", res, so, sq)
+
+    # Export reads qemu's own image, so both sides read the same bytes.
+    src = tmp("src.qcow2")
+    os.replace(qq, src)
+    rm(oq)
+    orw, qrw = tmp("exp-ours.raw"), tmp("exp-qemu.raw")
+    res = measure("export: that qcow2 (made by qemu-img) -> raw", [
+        ("ours", lambda: rm(orw), [ED, src, "convert", orw, "-O", "raw"], None),
+        ("qemu", lambda: rm(qrw), ["qemu-img", "convert", "-f", "qcow2", "-O", "raw", src, qrw], None),
+    ])
+    so, sq = sizes(orw), sizes(qrw)
+    p("  size  ours %s\n        qemu %s" % (fmt_size(so), fmt_size(sq)))
+    if res["ours"]["wall"] is not None:
+        p("  ratio ours/qemu-img %.2f" % ratio(res))
+        compare("export output", orw, "raw", raw, "raw")
+    time_target("export", ratio(res))
+    size_target("export", so if res["ours"]["wall"] is not None else None, sq)
+    row("export qcow2 -> raw (384 MiB)", res, so, sq)
+    rm(orw)
+    rm(qrw)
+    rm(raw)
+    return src
+
+
+def bench_random(src):
+    rnd = random.Random(SEED + 1)
+    wcmds = tmp("writes.txt")
+    cmd_file(wcmds, ["write -q -P 0x%02x %d 4k" % (i % 255 + 1, rnd.randrange(WRITE_IMG >> 12) << 12)
+                     for i in range(N_WRITES)])
+    ow, qw, qt = tmp("rw-ours.qcow2"), tmp("rw-qemu.qcow2"), tmp("rw-qemu-wt.qcow2")
+
+    def fresh_ours():
+        rm(ow)
+        run([ED, ow, "create", str(WRITE_IMG)])    # a failure shows in the write run
+
+    def fresh_qemu(path):
+        rm(path)
+        must(["qemu-img", "create", "-q", "-f", "qcow2", path, str(WRITE_IMG)])
+
+    res = measure("random writes: %d x 4 KiB at seeded offsets into a fresh 2 GiB image" % N_WRITES, [
+        ("ours", fresh_ours, [BIO, "write", ow, wcmds], None),
+        ("qemu", lambda: fresh_qemu(qw), ["qemu-io", "-t", "writeback", "-f", "qcow2", qw], wcmds),
+    ])
+    so, sq = sizes(ow) if res["ours"]["wall"] is not None else None, sizes(qw)
+    p("  size  ours %s\n        qemu %s" % (fmt_size(so), fmt_size(sq)))
+    io = [l for l in res["ours"]["err"].splitlines() if l.startswith("io ")]
+    size_target("random-write image", so, sq)
+    if res["ours"]["wall"] is not None:
+        p("  ratio ours/qemu-io %.2f" % ratio(res))
+        p("  ours device traffic: %s" % (io[0] if io else "?"))
+        check_image("random-write image", ow)
+        compare("random-write image", ow, "qcow2", qw, "qcow2")
+    # qemu-io's own default is writethrough (a flush after every write);
+    # shown once for scale, not a target.
+    wt = measure("  (for scale) qemu-io default cache=writethrough, same writes, 1 run", [
+        ("qemu", lambda: fresh_qemu(qt), ["qemu-io", "-f", "qcow2", qt], wcmds)], runs=1)
+    rm(qt)
+    row("random 4K writes (%d, fresh 2 GiB)" % N_WRITES, res, so, sq,
+        "; ours device: %s" % (io[0][3:] if io else "?"))
+    if wt["qemu"]["wall"] is not None:
+        notes.append("qemu-io with its default cache=writethrough took %.3f s for the same "
+                     "writes (ours/that = %.2f)." % (wt["qemu"]["wall"],
+                     res["ours"]["wall"] / wt["qemu"]["wall"] if res["ours"]["wall"] else float("nan")))
+    rm(ow)
+    rm(qw)
+
+    rcmds = tmp("reads.txt")
+    cmd_file(rcmds, ["read -q %d 4k" % (rnd.randrange((DATA + HOLE) >> 12) << 12)
+                     for _ in range(N_READS)])
+    res = measure("random reads: %d x 4 KiB at seeded offsets of the imported image" % N_READS, [
+        ("ours", None, [BIO, "read", src, rcmds], None),
+        ("qemu", None, ["qemu-io", "-r", "-t", "writeback", "-f", "qcow2", src], rcmds),
+    ])
+    if res["ours"]["wall"] is not None:
+        p("  ratio ours/qemu-io %.2f" % ratio(res))
+    row("random 4K reads (%d)" % N_READS, res)
+    # Process start-up is part of both figures; show its size.
+    st = measure("  (for scale) start-up only: open and close, no I/O", [
+        ("ours", None, [BIO, "read", src, "/dev/null"], None),
+        ("qemu", None, ["qemu-io", "-r", "-t", "writeback", "-f", "qcow2", src], "/dev/null"),
+    ])
+    if st["ours"]["wall"] is not None and st["qemu"]["wall"] is not None:
+        notes.append("Start-up alone (open+close, no I/O): ours %.3f s, qemu-io %.3f s." % (
+            st["ours"]["wall"], st["qemu"]["wall"]))
+
+
+def bench_alloc():
+    p("\n== allocation cost per new cluster: images holding 1 GiB vs 8 GiB of allocated "
+      "clusters (qemu-img create -o preallocation=metadata, then resize +256 MiB);\n"
+      "   %d x 4 KiB writes, one per new cluster, timed inside bench_io (flush without fsync)" % N_ALLOCS)
+    grow = max(256 * MiB, N_ALLOCS * CLUSTER)
+    per = {}
+    for _ in range(RUNS):
+        for gib in (1, 8):
+            img = tmp("alloc-%dg.qcow2" % gib)
+            rm(img)
+            must(["qemu-img", "create", "-q", "-f", "qcow2", "-o", "preallocation=metadata",
+                  img, str(gib * GiB)])
+            must(["qemu-img", "resize", "-q", img, str(gib * GiB + grow)])
+            r = run([BIO, "alloc", img, str(gib * GiB), str(N_ALLOCS), str(CLUSTER)])
+            d = per.setdefault(gib, dict(ns=[], rss=0, rc=0, err="", img=img))
+            if r["rc"]:
+                d["rc"], d["err"] = r["rc"], r["err"]
+                continue
+            d["ns"].append(float(r["out"].split()[1]))
+            d["rss"] = max(d["rss"], r["rss"])
+            d["io"] = [l for l in r["err"].splitlines() if l.startswith("io ")]
+    med = {}
+    for gib, d in per.items():
+        if d["rc"] or not d["ns"]:
+            p("  %d GiB: FAILED (exit %d): %s" % (gib, d["rc"],
+              (d["err"].strip().splitlines() or ["no message"])[-1]))
+            continue
+        med[gib] = statistics.median(d["ns"])
+        p("  %d GiB: %8.0f ns per allocation (runs %s), peak RSS %.1f MiB; %s" % (
+            gib, med[gib], " ".join("%.0f" % x for x in d["ns"]), d["rss"] / MiB,
+            d["io"][0] if d.get("io") else ""))
+        check_image("allocation %d GiB image" % gib, d["img"])
+        rm(d["img"])
+    if 1 in med and 8 in med:
+        r = med[8] / med[1]
+        p("  ratio 8 GiB / 1 GiB %.2f" % r)
+        target(r <= 1.2, "allocation cost 8 GiB / 1 GiB %.2f (target <= 1.2)" % r)
+        table.append("| allocation per new cluster, 1 GiB vs 8 GiB allocated | %.1f µs | %.1f µs | "
+                     "%.2f (8G/1G) | - | - |" % (med[1] / 1000, med[8] / 1000, r))
+    else:
+        target(False, "allocation cost: ours did not complete")
+
+
+def main():
+    for tool in ("qemu-img", "qemu-io"):
+        if not shutil.which(tool):
+            sys.exit("bench: %s not found (make deps installs it)" % tool)
+    for f in (ED, BIO, RUNNER):
+        if not os.access(f, os.X_OK):
+            sys.exit("bench: %s not built (run make bench)" % f)
+    shutil.rmtree(TMP, ignore_errors=True)
+    os.makedirs(TMP)
+    t0 = time.time()
+    mach = machine()
+    p("hdi benchmark against qemu-img/qemu-io; median of %d runs, whole-process wall time" % RUNS)
+    p("machine: " + mach)
+    src = bench_convert()
+    bench_random(src)
+    bench_alloc()
+    if os.environ.get("BENCH_KEEP") != "1":
+        shutil.rmtree(TMP, ignore_errors=True)
+
+    p("\n== targets")
+    for ok, text in targets:
+        p(("PASS  " if ok else "*** MISS ***  ") + text)
+    miss = sum(1 for ok, _ in targets if not ok)
+    p("%d PASS, %d MISS   (%.0f s)" % (len(targets) - miss, miss, time.time() - t0))
+
+    report = os.path.join(BUILD, "bench-report.md")
+    with open(report, "w") as f:
+        f.write("machine: %s\n\n" % mach)
+        f.write("| measurement | ours | qemu | ratio ours/qemu | peak RSS ours / qemu | "
+                "size ours / qemu (du) |\n|---|---|---|---|---|---|\n")
+        f.write("\n".join(table) + "\n\n")
+        for n in notes:
+            f.write("- %s\n" % n)
+        f.write("\n")
+        for ok, text in targets:
+            f.write("- %s %s\n" % ("PASS" if ok else "**MISS**", text))
+    p("markdown table: %s" % report)
+
+
+if __name__ == "__main__":
+    main()
