@@ -240,7 +240,9 @@ int hdi_qcow2_snapshot_select(hdi_qcow2_t *hq, uint32_t index)
 		return hdi_qc_err(q, HDI_ECORRUPT, "invalid snapshot L1 table offset");
 	q->view.offset = sn.l1_offset;
 	q->view.size = sn.l1_size;
-	q->view.disk_size = sn.disk_size;
+	/* QEMU's qcow2_snapshot_load_tmp (qemu-img convert -l) switches only
+	 * the L1 table: the disk keeps the image's current size. */
+	q->view.disk_size = q->active.disk_size;
 	q->view_snapshot = index;
 	hdi_qc_view_init(q);
 	return HDI_OK;
