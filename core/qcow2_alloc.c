@@ -1,0 +1,270 @@
+/* core/qcow2_alloc.c: what every qcow2 write needs around the data: the
+ * writable check, the corrupt bit, overlap checks, header updates, L2
+ * tables made private to the active L1 (allocated or copied) and L1
+ * growth. */
+#include "qcow2_wr.h"
+
+int hdi_qcw_corrupt(struct qcow2 *q, const char *msg)
+{
+	struct qc_wr *w = hdi_qcw(q);
+	uint8_t b[8];
+	w->flags |= QW_CORRUPT;
+	/* v2 has no feature bits: the refusal then lasts until close */
+	if (q->version >= 3 && !(q->incompat & HDI_QCOW2_INCOMPAT_CORRUPT)) {
+		q->incompat |= HDI_QCOW2_INCOMPAT_CORRUPT;
+		hdi_st_be64(b, q->incompat);
+		if (hdi_qc_pwrite(q, 72, b, 8) == HDI_OK)
+			hdi_bdev_flush(q->file);
+	}
+	return hdi_qc_err(q, HDI_ECORRUPT, msg);
+}
+
+int hdi_qcw_begin(struct qcow2 *q)
+{
+	struct qc_wr *w;
+	uint8_t b[8];
+	int r;
+	if (!q || q->state_magic != QC_STATE_MAGIC)
+		return HDI_EINVAL;
+	w = hdi_qcw(q);
+	if (!(q->open_flags & HDI_QCOW2_RDWR))
+		return hdi_qc_err(q, HDI_EROFS, "image is open read-only");
+	if (q->view_snapshot != UINT32_MAX)
+		return hdi_qc_err(q, HDI_EROFS, "a snapshot view is read-only");
+	if (w->flags & QW_CORRUPT)
+		return hdi_qc_err(q, HDI_EROFS,
+				  "image is marked corrupt; repair it first (check --repair all)");
+	if (w->flags & QW_NEED_REPAIR)
+		return hdi_qc_err(q, HDI_EROFS,
+				  "image was not closed cleanly; repair it first (check --repair all)");
+	if (!(w->flags & QW_READY))
+		return hdi_qc_err(q, HDI_EROFS, "image is not ready for writing");
+	if ((w->flags & QW_LAZY) && !(w->flags & QW_DIRTY_SET)) {
+		/* from here on the refcounts on disk may lag: say so first */
+		hdi_st_be64(b, q->incompat | HDI_QCOW2_INCOMPAT_DIRTY);
+		r = hdi_qcw_header_write(q, 72, b, 8);
+		if (r < 0)
+			return r;
+		q->incompat |= HDI_QCOW2_INCOMPAT_DIRTY;
+		w->flags |= QW_DIRTY_SET;
+	}
+	return HDI_OK;
+}
+
+static const char *ol_name(int hit)
+{
+	if (hit & QC_OL_HEADER) return "write would overwrite the image header";
+	if (hit & QC_OL_ACTIVE_L1) return "write would overwrite the active L1 table";
+	if (hit & QC_OL_ACTIVE_L2) return "write would overwrite an active L2 table";
+	if (hit & QC_OL_REFCOUNT_TABLE) return "write would overwrite the refcount table";
+	if (hit & QC_OL_REFCOUNT_BLOCK) return "write would overwrite a refcount block";
+	if (hit & QC_OL_SNAPSHOT_TABLE) return "write would overwrite the snapshot table";
+	if (hit & QC_OL_INACTIVE_L1) return "write would overwrite a snapshot L1 table";
+	return "write would overwrite the bitmap directory";
+}
+
+int hdi_qcw_check(struct qcow2 *q, uint32_t mask, uint64_t off, uint64_t len)
+{
+	int hit = hdi_qc_overlap(q, mask, off, len);
+	if (hit < 0)
+		return hit;
+	return hit ? hdi_qcw_corrupt(q, ol_name(hit)) : HDI_OK;
+}
+
+/* Walks that go through the other cache are safe from L1/L2 writes (the
+ * refcount cache never depends on the L2 cache); refcount writes get the
+ * cheap checks only, so a write-back never recurses into itself. */
+int hdi_qcw_meta_hook(struct qcow2 *q, enum qc_kind kind, uint64_t off,
+		      uint32_t len)
+{
+	uint32_t m;
+	switch (kind) {
+	case QC_KIND_L1:
+		m = (QC_OL_CHEAP & ~QC_OL_ACTIVE_L1) | QC_OL_REFCOUNT_BLOCK;
+		break;
+	case QC_KIND_L2:
+		m = QC_OL_CHEAP | QC_OL_REFCOUNT_BLOCK;
+		break;
+	case QC_KIND_REFTABLE:
+		m = QC_OL_CHEAP & ~QC_OL_REFCOUNT_TABLE;
+		break;
+	case QC_KIND_REFBLOCK:
+		m = QC_OL_CHEAP;
+		break;
+	default:
+		m = QC_OL_HEADER | QC_OL_ACTIVE_L1 | QC_OL_REFCOUNT_TABLE;
+		break;
+	}
+	return hdi_qcw_check(q, m, off, len);
+}
+
+int hdi_qcw_header_write(struct qcow2 *q, uint32_t off, const void *buf,
+			 uint32_t len)
+{
+	int r = hdi_qc_pwrite(q, off, buf, len);
+	return r < 0 ? r : hdi_bdev_flush(q->file);
+}
+
+int hdi_qcw_zero_fill(struct qcow2 *q, uint64_t off, uint64_t len)
+{
+	memset(q->scratch, 0, q->scratch_size);
+	while (len) {
+		size_t n = (size_t)hdi_min64(len, q->scratch_size);
+		int r = hdi_qc_pwrite(q, off, q->scratch, n);
+		if (r < 0)
+			return r;
+		off += n;
+		len -= n;
+	}
+	return HDI_OK;
+}
+
+static int set_u64(struct qcow2 *q, enum qc_kind kind, uint64_t off,
+		   uint64_t v1, bool two, uint64_t v2)
+{
+	struct qc_cache *c = &q->l2c;
+	uint64_t soff = off & ~(uint64_t)(c->slice_size - 1u);
+	void *s;
+	int r = hdi_qc_cache_get(c, soff, kind, &s);
+	if (r < 0)
+		return r;
+	hdi_st_be64((uint8_t *)s + (off - soff), v1);
+	if (two)
+		hdi_st_be64((uint8_t *)s + (off - soff) + 8u, v2);
+	hdi_qc_cache_mark_dirty(c, s);
+	hdi_qc_cache_put(c, &s);
+	return HDI_OK;
+}
+
+int hdi_qcw_set_l1(struct qcow2 *q, uint64_t idx, uint64_t entry)
+{
+	if (idx >= q->active.size)
+		return HDI_EINVAL;
+	return set_u64(q, QC_KIND_L1, q->active.offset + idx * 8u, entry, false, 0);
+}
+
+int hdi_qcw_set_l2(struct qcow2 *q, uint64_t l2_off, uint64_t idx,
+		   uint64_t entry, uint64_t bitmap)
+{
+	return set_u64(q, QC_KIND_L2, l2_off + idx * q->l2_entry_bytes, entry,
+		       q->l2_entry_bytes == 16u, bitmap);
+}
+
+int hdi_qcw_release(struct qcow2 *q, uint64_t e)
+{
+	uint64_t host, bytes;
+	if (e & QC_OFLAG_COMPRESSED) {
+		hdi_qc_compressed_desc(q, e, &host, &bytes);
+		return hdi_qcw_free_later(q, host, bytes);
+	}
+	host = e & QC_L2E_OFFSET_MASK;
+	return host ? hdi_qcw_free_later(q, host, q->cluster_size) : HDI_OK;
+}
+
+/* Copies a shared L2 table to new, slice by slice from the cache (its
+ * newest contents), straight to the file. */
+static int copy_l2(struct qcow2 *q, uint64_t old, uint64_t new_off)
+{
+	uint32_t ss = q->l2c.slice_size, o;
+	for (o = 0; o < q->cluster_size; o += ss) {
+		void *s;
+		int r = hdi_qc_cache_get(&q->l2c, old + o, QC_KIND_L2, &s);
+		if (r == HDI_OK)
+			r = hdi_qc_pwrite(q, new_off + o, s, ss);
+		hdi_qc_cache_put(&q->l2c, &s);
+		if (r < 0)
+			return r;
+	}
+	return HDI_OK;
+}
+
+int hdi_qcw_l2_for_write(struct qcow2 *q, uint64_t voff, uint64_t *l2_off)
+{
+	uint64_t l1i = voff >> hdi_qc_l1_shift(q), e, old, rc, n, got;
+	bool fresh;
+	int r;
+	if (l1i >= q->active.size)
+		return hdi_qc_err(q, HDI_ECORRUPT, "L1 table smaller than the disk");
+	r = hdi_qc_l1_entry(q, &q->active, l1i, &e);
+	if (r == HDI_OK)
+		r = hdi_qc_l2_offset(q, e, &old);
+	if (r < 0)
+		return r;
+	if (old && (e & QC_OFLAG_COPIED)) {
+		*l2_off = old;
+		return HDI_OK;
+	}
+	if (old) {
+		r = hdi_qc_refcount_get(q, old >> q->cluster_bits, &rc);
+		if (r < 0)
+			return r;
+		if (rc == 0)
+			return hdi_qcw_corrupt(q, "L2 table in use has refcount 0");
+		if (rc == 1) {   /* only COPIED was missing */
+			*l2_off = old;
+			return hdi_qcw_set_l1(q, l1i, old | QC_OFLAG_COPIED);
+		}
+	}
+	r = hdi_qcw_alloc(q, 1, true, &n, &got, &fresh);
+	if (r == HDI_OK && old)
+		r = copy_l2(q, old, n);
+	else if (r == HDI_OK && !fresh)
+		r = hdi_qcw_zero_fill(q, n, q->cluster_size);
+	if (r < 0)
+		return r;
+	/* the table's contents are durable before the L1 entry names it */
+	hdi_qc_cache_depends_on_flush(&q->l2c);
+	r = hdi_qcw_set_l1(q, l1i, n | QC_OFLAG_COPIED);
+	if (r == HDI_OK && old)
+		r = hdi_qcw_free_later(q, old, q->cluster_size);
+	*l2_off = n;
+	return r;
+}
+
+/* ---- L1 growth ------------------------------------------------------------ */
+int hdi_qcw_l1_grow(struct qcow2 *q, uint64_t entries)
+{
+	uint64_t old_off = q->active.offset, old_bytes = (uint64_t)q->active.size * 8u;
+	uint64_t bytes = entries * 8u, ncl, n, got, old_cl, done;
+	size_t k = 0;
+	uint8_t h[12];
+	bool fresh;
+	int r;
+	if (entries <= q->active.size)
+		return HDI_OK;
+	if (bytes > QC_MAX_L1_BYTES)
+		return hdi_qc_err(q, HDI_EINVAL, "image too large for its cluster size (L1 over 32 MiB)");
+	ncl = (bytes + q->cluster_size - 1u) >> q->cluster_bits;
+	r = hdi_qcw_alloc(q, ncl, true, &n, &got, &fresh);
+	/* the old table's newest entries, and the new clusters' refcounts,
+	 * are on disk before the copy */
+	if (r == HDI_OK)
+		r = hdi_qc_cache_flush(&q->l2c);
+	if (r == HDI_OK && !fresh)
+		r = hdi_qcw_zero_fill(q, n, ncl << q->cluster_bits);
+	for (done = 0; r == HDI_OK && done < old_bytes; done += k) {
+		k = (size_t)hdi_min64(old_bytes - done, q->scratch_size);
+		r = hdi_qc_pread(q, old_off + done, q->scratch, k);
+		if (r == HDI_OK)
+			r = hdi_qc_pwrite(q, n + done, q->scratch, k);
+	}
+	if (r == HDI_OK)
+		r = hdi_bdev_flush(q->file);
+	if (r < 0)
+		return r;
+	hdi_st_be32(h, (uint32_t)entries);
+	hdi_st_be64(h + 4, n);
+	r = hdi_qcw_header_write(q, 36, h, 12);
+	if (r < 0)
+		return r;
+	old_cl = (old_bytes + q->cluster_size - 1u) >> q->cluster_bits;
+	hdi_qc_cache_discard(&q->l2c, old_off, old_cl << q->cluster_bits);
+	q->l1_offset = n;
+	q->l1_size = (uint32_t)entries;
+	q->active.offset = n;
+	q->active.size = (uint32_t)entries;
+	if (q->view_snapshot == UINT32_MAX)
+		q->view = q->active;
+	return old_bytes ? hdi_qcw_free_now(q, old_off, old_cl << q->cluster_bits)
+			 : HDI_OK;
+}
