@@ -261,10 +261,30 @@ static int map_view(struct qcow2 *q, uint64_t off, struct hdi_qcow2_extent *out)
 	}
 }
 
+static bool extends(const struct hdi_qcow2_extent *a,
+		    const struct hdi_qcow2_extent *b)
+{
+	return a->flags == b->flags && a->depth == b->depth &&
+	       (!(a->flags & HDI_QCOW2_MAP_OFFSET) ||
+		a->host_offset + a->length == b->host_offset);
+}
+
+/* Lookups stop at L2 slice ends; the extent goes on while the next one
+ * looks the same. */
 int hdi_qcow2_map(hdi_qcow2_t *h, uint64_t off, struct hdi_qcow2_extent *out)
 {
 	struct qcow2 *q = hdi_qc(h);
+	struct hdi_qcow2_extent next;
+	int r;
 	if (!is_open(q) || !out)
 		return HDI_EINVAL;
-	return map_view(q, off, out);
+	r = map_view(q, off, out);
+	while (r == HDI_OK && !(out->flags & HDI_QCOW2_MAP_COMPRESSED) &&
+	       out->start + out->length < q->view.disk_size) {
+		if (map_view(q, out->start + out->length, &next) < 0 ||
+		    !extends(out, &next))
+			break;
+		out->length += next.length;
+	}
+	return r;
 }
