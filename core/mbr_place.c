@@ -107,8 +107,11 @@ static void candidate(const struct area *a, uint32_t align, uint64_t g0,
 		*e = m->nlogical ? round_up(g0, cyl) : g0;
 		*s = *e + m->sectors;
 	} else {
-		*e = g0;
-		*s = round_up(g0 + 1, align);
+		/* As sfdisk: the data one alignment unit past the free space,
+		 * rounded up; the EBR one unit before the data (the first EBR
+		 * is the extended start). */
+		*s = round_up(g0 + align, align);
+		*e = m->nlogical ? *s - align : g0;
 	}
 }
 

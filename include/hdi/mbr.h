@@ -145,8 +145,9 @@ int hdi_mbr_set_disk_id(struct hdi_mbr *m, uint32_t id);
 enum hdi_mbr_where { HDI_MBR_PRIMARY, HDI_MBR_LOGICAL };
 /* First free place for count sectors. align is HDI_MBR_ALIGN_CYLINDER (a
  * partition starts on a cylinder, or on track 1 in cylinder 0; a logical's
- * EBR on a cylinder, its data one track later) or a sector multiple (a
- * logical's EBR is the first free sector, its data the next multiple).
+ * EBR on a cylinder, its data one track later) or a sector multiple N (a
+ * logical's data at the first multiple at least N past the free space, its
+ * EBR N sectors before the data: sfdisk's placement).
  * When want_start is non-zero the partition starts exactly there. count 0
  * means all the free space there. Returns ENOSPC when nothing fits. */
 int hdi_mbr_find_space(const struct hdi_mbr *m, enum hdi_mbr_where where,
