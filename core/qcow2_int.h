@@ -418,4 +418,18 @@ int hdi_qc_rw_open(struct qcow2 *q);
 int hdi_qc_rw_flush(struct qcow2 *q);
 int hdi_qc_rw_close(struct qcow2 *q);
 
+/* ---- check and repair (qcow2_check.c, qcow2_repair.c) ------------------- */
+/* QEMU's qcow2_co_check_locked: counts every reference and compares with
+ * the stored refcounts (counts as qemu-img check's), repairing what repair
+ * (HDI_QCOW2_REPAIR_*) allows; a repair that leaves no corruption clears
+ * the dirty and corrupt bits. res->corruptions/leaks are what remains.
+ * Borrows the workspace (caches must be unpinned). After a repair the
+ * refcount structure may have moved (q->rt_*) and refcounts changed:
+ * allocation hints must be reset. */
+int hdi_qc_check(struct qcow2 *q, uint32_t repair, struct hdi_qcow2_check *res);
+/* Repairs a dirty (lazy refcounts) image as QEMU does at a read-write
+ * open: hdi_qc_check with HDI_QCOW2_REPAIR_ALL; an error if the check
+ * could not run or hit check errors (res.check_errors). */
+int hdi_qc_repair_dirty(struct qcow2 *q);
+
 #endif
