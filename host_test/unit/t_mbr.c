@@ -438,3 +438,77 @@ TEST(mbr_partdev_bounds)
 	CHECK_EQ(rd.data[(2048 + 16) * 512], 0);
 	hdi_ram_dev_free(&rd);
 }
+
+/* The kernel demo's job: exactly one primary partition (2048, 4096 sectors,
+ * type 0x83, not active), entries 2..4 empty, boot code and signature kept,
+ * whatever the disk held before (here: a table with an extended chain). */
+TEST(mbr_kernel_demo_one_primary)
+{
+	struct hdi_ram_dev rd;
+	struct hdi_mbr m;
+	uint8_t code[446];
+	unsigned i;
+	int r;
+	CHECK_EQ(hdi_ram_dev_init(&rd, 32 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf), HDI_OK);
+	build_ext(&m);
+	CHECK_EQ(hdi_mbr_write(&m, NULL), HDI_OK);
+	for (i = 0; i < 446; i++)
+		rd.data[i] = (uint8_t)(i ^ 0x5A);
+	memcpy(code, rd.data, sizeof code);
+	/* the five lines */
+	r = hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf);
+	if (!r) r = hdi_mbr_clear(&m);
+	if (!r) r = hdi_mbr_set_primary(&m, 1, 2048, 4096, 0x83, false);
+	if (!r) r = hdi_mbr_write(&m, NULL);
+	CHECK_EQ(r, HDI_OK);
+	CHECK(memcmp(rd.data, code, sizeof code) == 0);
+	/* 16 heads on 32 MiB: 2048 = 2/0/33, 6143 = 6/1/33 */
+	CHECK(memcmp(entry(&rd, 0, 0),
+		     "\x00\x00\x21\x02\x83\x01\x21\x06\x00\x08\x00\x00\x00\x10\x00\x00", 16) == 0);
+	for (i = 1; i < 4; i++) {
+		static const uint8_t zero[16];
+		CHECK(memcmp(entry(&rd, 0, i), zero, 16) == 0);
+	}
+	CHECK(rd.data[510] == 0x55 && rd.data[511] == 0xAA);
+	hdi_ram_dev_free(&rd);
+}
+
+TEST(mbr_cylinder_placement)
+{
+	struct hdi_ram_dev rd;
+	struct hdi_mbr m;
+	uint32_t count, ebr, start;
+	CHECK_EQ(hdi_ram_dev_init(&rd, 100 * MiB, 0, 512, 0), HDI_OK);   /* 16/63 */
+	CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf), HDI_OK);
+	count = 2000;
+	CHECK_EQ(hdi_mbr_find_space(&m, HDI_MBR_PRIMARY, 0, 0, &count, &ebr, &start), HDI_OK);
+	CHECK_EQ(start, 63);
+	CHECK_EQ(hdi_mbr_set_primary(&m, 1, start, count, 0x0E, true), HDI_OK);
+	count = 50000;
+	CHECK_EQ(hdi_mbr_find_space(&m, HDI_MBR_PRIMARY, 0, 0, &count, &ebr, &start), HDI_OK);
+	CHECK_EQ(start, 3024);                    /* next cylinder after 2062: 3 * 16 * 63 */
+	CHECK_EQ(hdi_mbr_set_primary(&m, 2, start, count, 0x05, false), HDI_OK);
+	count = 1000;
+	CHECK_EQ(hdi_mbr_find_space(&m, HDI_MBR_LOGICAL, 0, 0, &count, &ebr, &start), HDI_OK);
+	CHECK_EQ(ebr, 3024);                      /* the extended start */
+	CHECK_EQ(start, 3024 + 63);               /* one track later */
+	CHECK_EQ(hdi_mbr_add_logical(&m, ebr, start, count, 0x83, false), 5);
+	count = 1000;
+	CHECK_EQ(hdi_mbr_find_space(&m, HDI_MBR_LOGICAL, 0, 0, &count, &ebr, &start), HDI_OK);
+	CHECK_EQ(ebr, 5040);                      /* next cylinder after 4086 */
+	CHECK_EQ(start, 5040 + 63);
+	/* count 0: everything up to the end of the free area */
+	count = 0;
+	CHECK_EQ(hdi_mbr_find_space(&m, HDI_MBR_PRIMARY, 2048, 0, &count, &ebr, &start), HDI_OK);
+	CHECK_EQ(start, 53248);                   /* first 1 MiB multiple after 53023 */
+	CHECK_EQ((uint64_t)start + count, 100u * 2048);
+	/* a fixed start inside a partition is refused, outside it is taken */
+	count = 10;
+	CHECK_EQ(hdi_mbr_find_space(&m, HDI_MBR_PRIMARY, 0, 100, &count, &ebr, &start), HDI_ENOSPC);
+	CHECK_EQ(hdi_mbr_find_space(&m, HDI_MBR_PRIMARY, 0, 60000, &count, &ebr, &start), HDI_OK);
+	CHECK_EQ(start, 60000);
+	CHECK_EQ(count, 10);
+	CHECK_EQ(hdi_mbr_validate(&m, NULL), HDI_OK);
+	hdi_ram_dev_free(&rd);
+}
