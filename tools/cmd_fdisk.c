@@ -17,7 +17,7 @@ static const char usage_text[] =
 "  dump                    the table as sfdisk -d writes it\n"
 "  apply SCRIPT|- [--align ...] [--geometry H/S]   replace the table (sfdisk script)\n"
 "  delete N\n"
-"  set N [--type HEX] [--bootable|--no-bootable] [--geometry H/S]\n"
+"  set N [--type HEX] [--bootable|--no-bootable]\n"
 "  signature [HEX]         show or set the disk signature\n"
 "SIZE is bytes (K/M/G/T suffixes), a multiple of 512. Partitions 1-4 are\n"
 "primary slots, 5 and up the logical partitions in chain order.\n"
@@ -446,7 +446,7 @@ static int cmd_delete_set(const char *image, int argc, char **argv, int del)
 	struct set_args a;
 	struct opts o;
 	if (parse_opts(image, argc, argv, del ? "" :
-		       "type,bootable,no-bootable,geometry", &o))
+		       "type,bootable,no-bootable", &o))
 		return 1;
 	memset(&a, 0, sizeof a);
 	if (o.npos != 1)

@@ -89,6 +89,19 @@ band $((s64 * 512 + 512)) 128 63 4031 4032 $s64
 band $((s128 * 512)) 128 63 8063 8064 $((s128 - 1))
 band $((s128 * 512 + 512)) 255 63 8063 8064 $s128
 band 10737418240 255 63 2048062 17000000 20971519
+# --geometry overrides the band: 100 MiB would be 16 heads
+geom() {
+	mkraw "$T/geo.img" 100M
+	mkraw "$T/geo-ref.img" 100M
+	"$E" "$T/geo.img" fdisk create PrimaryPartition $(((50000 - 63) * 512)) --start 63 \
+		--type 83 --no-bootable --geometry "$1/$2" >"$T/out" 2>&1 ||
+		{ notok "geometry-$1-$2" "$(tr '\n' ' ' <"$T/out")"; return; }
+	printf 'o\nn\np\n1\n63\n49999\nw\n' | fdisk -c=dos -H "$1" -S "$2" "$T/geo-ref.img" >/dev/null 2>&1
+	expect_eq "geometry-$1-$2" "$(entry "$T/geo.img" 1)" "$(entry "$T/geo-ref.img" 1)"
+}
+geom 255 63
+geom 64 32
+geom 4 17
 # past cylinder 1023 with 255/63 both CHS triples are FE FF FF
 expect_eq chs-overflow "$(entry "$T/band.img" 2 | cut -d' ' -f2-4,6-8)" "fe ff ff fe ff ff"
 
