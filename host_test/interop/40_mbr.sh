@@ -213,6 +213,12 @@ printf 'label: dos\nstart=200000, size=2000000\n' >"$T/bad.script"
 refused refuse-apply-past-end "$T/r.img" "$E" "$T/r.img" fdisk apply "$T/bad.script"
 printf 'label: gpt\n' >"$T/bad.script"
 refused refuse-apply-gpt-label "$T/r.img" "$E" "$T/r.img" fdisk apply "$T/bad.script"
+for bad in 'start=2048, size=100, uuid=1234' ',10M\nlabel-id: 0x1' 'colour: blue\n,1M' ',1M,zz' ',1M,L,?' ',1M,L,*,extra' \
+	'5: start=4096, size=100' ',,E\n7: start=40000, size=100' 'start=100K7, size=1'; do
+	printf "$bad\n" >"$T/bad.script"
+	i=$((${i:-0} + 1))
+	refused "refuse-script-$i" "$T/r.img" "$E" "$T/r.img" fdisk apply "$T/bad.script"
+done
 refused refuse-fifth-primary "$T/sf-four.img" "$E" "$T/sf-four.img" fdisk create PrimaryPartition 1M
 mkraw "$T/r2.img" 4M
 refused refuse-logical-without-ext "$T/r2.img" "$E" "$T/r2.img" fdisk create LogicalPartition 1M
