@@ -27,7 +27,8 @@ rm -f "$IMG" "$DATA" "$SEED" "$LOG"
 say "1. the bootable image, with edqcow2 alone"
 run "$ED" "$IMG" create 8M
 run "$ED" "$IMG" bootcode "$K/boot.bin"
-run "$ED" "$IMG" fdisk create PrimaryPartition 1M
+# Active (the first primary is made active), type da: "Non-FS data".
+run "$ED" "$IMG" fdisk create PrimaryPartition 1M --type da
 run "$ED" "$IMG" partition 1 write "$K/kernel.bin"
 run "$ED" "$IMG" fdisk list
 

@@ -30,7 +30,7 @@ BOOT=$T/hos-demo.qcow2
 mkboot() {
 	"$ED" "$BOOT" create 8M &&
 	"$ED" "$BOOT" bootcode "$B/kernel/boot.bin" &&
-	"$ED" "$BOOT" fdisk create PrimaryPartition 1M &&
+	"$ED" "$BOOT" fdisk create PrimaryPartition 1M --type da &&
 	"$ED" "$BOOT" partition 1 write "$B/kernel/kernel.bin"
 }
 if ! out=$(mkboot 2>&1); then

@@ -21,7 +21,14 @@ boot_ata() {
 	n=$1 bs=$2
 	d=$T/$n
 	mkdir -p "$d"
-	$PY mkraw "$bs" "$B/kernel/ktest.bin" "$d/boot.img" 8388608
+	# The boot disk, raw this time, made with edqcow2 as make demo does.
+	if ! out=$({ "$ED" "$d/boot.img" create 8M --format raw &&
+		"$ED" "$d/boot.img" bootcode "$bs" &&
+		"$ED" "$d/boot.img" fdisk create PrimaryPartition 1M --type da &&
+		"$ED" "$d/boot.img" partition 1 write "$B/kernel/ktest.bin"; } 2>&1); then
+		notok "ata-boot-image-$n" "$(printf '%s' "$out" | tail -n 2 | tr '\n' ' ')"
+		return
+	fi
 	head -c 8388608 /dev/urandom > "$d/d1.img"
 	cp "$d/d1.img" "$d/d1.orig"
 	python3 - "$d/d2.img" <<-'EOF'

@@ -130,27 +130,7 @@ def cmd_demo_verify(argv):
         say("demo-table-%s" % tag, False, "sfdisk -J failed: %s" % e)
 
 
-def cmd_mkraw(argv):
-    # TEMPORARY scaffolding until edqcow2 has bootcode/fdisk/partition:
-    # argv: BOOT KERNEL OUT SIZE -> raw disk, active partition 1 at LBA 63.
-    import struct
-    boot, kern, out, size = argv[0], argv[1], argv[2], int(argv[3])
-    b = open(boot, "rb").read()
-    k = open(kern, "rb").read()
-    count = 2048
-    mbr = bytearray(512)
-    mbr[:440] = b[:440]
-    mbr[446:462] = bytes([0x80, 1, 1, 0, 0x83, 0xFE, 0xFF, 0xFF]) + \
-        struct.pack("<II", 63, count)
-    mbr[510:512] = b"\x55\xaa"
-    with open(out, "wb") as f:
-        f.truncate(size)
-        f.write(mbr)
-        f.seek(63 * 512)
-        f.write(k)
-
-
 if __name__ == "__main__":
     cmds = {"ata-expect": cmd_ata_expect, "ata-verify": cmd_ata_verify,
-            "crc": cmd_crc, "demo-verify": cmd_demo_verify, "mkraw": cmd_mkraw}
+            "crc": cmd_crc, "demo-verify": cmd_demo_verify}
     cmds[sys.argv[1]](sys.argv[2:])
