@@ -252,6 +252,13 @@ int ed_open(struct ed_image *im, const char *path, int flags)
 		return HDI_OK;
 	}
 	im->ws_size = ED_WORKSPACE;
+	/* tests run the tool with the kernel's minimum workspace */
+	if (getenv("EDQCOW2_WORKSPACE")) {
+		uint64_t v;
+		if (!ed_parse_size(getenv("EDQCOW2_WORKSPACE"), &v) &&
+		    v >= HDI_QCOW2_WORKSPACE_MIN && v <= ED_WORKSPACE)
+			im->ws_size = (size_t)v;
+	}
 	im->ws = malloc(im->ws_size);
 	if (!im->ws) {
 		hdi_file_dev_close(&im->file);
