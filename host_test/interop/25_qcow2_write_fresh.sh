@@ -77,3 +77,13 @@ case "$out" in *"read 6291456/6291456"*) ok back-v2-grow-reads-zero ;;
 qcheck back-v2-grow-check "$T/back-v2.e"
 backed back-extl2 "--extended-l2" "extended_l2=on" base.raw raw
 backed back-cs512 "--cluster-size 512" "cluster_size=512" base.qcow2 qcow2
+
+# the same with the kernel's minimum workspace (16 KiB: caches of a few
+# slices, every table in pieces)
+export EDQCOW2_WORKSPACE=16K
+fresh ws16k-cs512 "--cluster-size 512" "cluster_size=512"
+fresh ws16k-cs2m "--cluster-size 2M" "cluster_size=2M"
+fresh ws16k-rb64-512 "--refcount-bits 64 --cluster-size 512" "refcount_bits=64,cluster_size=512"
+fresh ws16k-extl2-2m "--extended-l2 --cluster-size 2M" "extended_l2=on,cluster_size=2M"
+backed ws16k-back-qcow2 "" "" base.qcow2 qcow2
+unset EDQCOW2_WORKSPACE
