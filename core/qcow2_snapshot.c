@@ -15,7 +15,8 @@
 
 struct sn_hdr {
 	uint8_t b[QC_SNAPSHOT_HDR_LEN];
-	uint32_t extra, id_len, name_len, len;   /* len: padded entry length */
+	uint32_t extra, id_len, name_len;
+	uint32_t used, len;   /* bytes the entry uses; padded to 8 */
 };
 
 static int read_hdr(struct qcow2 *q, uint64_t off, struct sn_hdr *h)
@@ -31,7 +32,8 @@ static int read_hdr(struct qcow2 *q, uint64_t off, struct sn_hdr *h)
 	h->name_len = hdi_ld_be16(h->b + SN_NAME_SIZE);
 	if (h->extra > QC_MAX_SNAPSHOT_EXTRA)
 		return hdi_qc_err(q, HDI_ECORRUPT, "too much extra data in a snapshot table entry");
-	h->len = (QC_SNAPSHOT_HDR_LEN + h->extra + h->id_len + h->name_len + 7u) & ~7u;
+	h->used = QC_SNAPSHOT_HDR_LEN + h->extra + h->id_len + h->name_len;
+	h->len = (h->used + 7u) & ~7u;
 	return HDI_OK;
 }
 
@@ -49,7 +51,8 @@ int hdi_qc_snapshot_scan(struct qcow2 *q)
 		off += h.len;
 		if (total > QC_MAX_SNAPSHOTS_BYTES)
 			return hdi_qc_err(q, HDI_ECORRUPT, "snapshot table is too big");
-		if (!hdi_qc_in_file(q, off - h.len, h.len))
+		/* QEMU writes the table unpadded: the file may end mid-padding */
+		if (!hdi_qc_in_file(q, off - h.len, h.used))
 			return hdi_qc_err(q, HDI_ECORRUPT, "snapshot table runs past the end of the file");
 	}
 	q->snapshots_bytes = total;

@@ -167,6 +167,13 @@ qemu-img snapshot -c "second snap" snap.qcow2
 qemu-img resize -q snap.qcow2 3M
 qio snap.qcow2 -c "write -P 0xd3 2M 1M"
 same snapshots-active snap.qcow2
+# small clusters: QEMU leaves the table's last padding unwritten at EOF
+qemu-img create -q -f qcow2 -o cluster_size=4k snap4k.qcow2 1M
+qio snap4k.qcow2 -c "write -P 0xd4 0 100k"
+qemu-img snapshot -c s4 snap4k.qcow2
+qio snap4k.qcow2 -c "write -P 0xd5 50k 100k"
+same snapshots-4k snap4k.qcow2
+same snapshot-4k-by-name snap4k.qcow2 s4
 same snapshot-by-name snap.qcow2 first
 same snapshot-by-id snap.qcow2 2
 "$ED" snap.qcow2 snapshot list --json > ed.json 2>err
