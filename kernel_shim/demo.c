@@ -24,8 +24,10 @@
 
 static struct hdi_ata data;
 static hdi_qcow2_t q;
-/* More than HDI_QCOW2_WORKSPACE_MIN: bigger table caches, fewer reads. */
-static uint64_t workspace[(128u * 1024u) / 8];
+/* Enough to read compressed clusters of any size qemu-img makes (2 MiB),
+ * and the rest makes bigger table caches. .bss is at 1 MiB (kernel.ld). */
+#define WORKSPACE (HDI_QCOW2_WORKSPACE_COMPRESSED(2u * MIB) + 256u * 1024u)
+static uint64_t workspace[WORKSPACE / 8];
 static uint8_t iobuf[CHUNK];
 static struct hdi_mbr mbr;
 static uint8_t mbrbuf[HDI_MBR_BUF_SIZE(512)];   /* the virtual disk's granule */

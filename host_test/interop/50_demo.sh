@@ -53,15 +53,31 @@ boot() {
 	lines=$(tr -d '\r' < "$T/serial" | grep -a '^HDI-')
 }
 
-# run_disk TAG CREATE_OPTS QEMU_IO_CMDS PAD: a data disk, filled, then
-# padded by PAD bytes of free file space (an IDE disk cannot grow, so new
-# clusters must fit in the file as QEMU sees it).
+head -c 16777216 /dev/urandom > "$T/rand"
+
+# mk_io FILE CREATE_OPTS QEMU_IO_CMD...: a 16 MiB image from qemu-img,
+# filled through qemu-io ($T/rand is random data).
+mk_io() {
+	f=$1 opts=$2
+	shift 2
+	qemu-img create -q -f qcow2 -o "$opts" "$f" 16M || return 1
+	for c in "$@"; do
+		qemu-io -f qcow2 -c "$c" "$f" > /dev/null || return 1
+	done
+}
+
+# run_disk TAG PAD MAKER ARGS...: `MAKER FILE ARGS...` makes the data disk,
+# which is then padded by PAD bytes of free file
+# space (an IDE disk cannot grow, so new clusters must fit in the file as
+# QEMU shows it), booted, and checked.
 run_disk() {
-	tag=$1 opts=$2 io=$3 pad=$4
+	tag=$1 pad=$2 maker=$3
+	shift 3
 	d=$T/$tag.qcow2
-	qemu-img create -q -f qcow2 -o "$opts" "$d" 16M
-	head -c 16777216 /dev/urandom > "$T/rand"
-	qemu-io -f qcow2 -c "$io" "$d" > /dev/null
+	if ! out=$("$maker" "$d" "$@" 2>&1); then
+		notok "demo-data-disk-$tag" "$(printf '%s' "$out" | tail -n 2 | tr '\n' ' ')"
+		return
+	fi
 	[ "$pad" -gt 0 ] && truncate -s "+$pad" "$d"
 	qemu-img convert -f qcow2 -O raw "$d" "$T/pre.raw"
 	vsize=$(qemu-img info --output=json "$d" | python3 -c 'import json,sys;print(json.load(sys.stdin)["virtual-size"])')
@@ -75,21 +91,48 @@ HDI-DEMO: PASS"
 	if [ "$lines" = "$want" ]; then
 		qemu-img convert -f qcow2 -O raw "$d" "$T/post.raw"
 		$PY demo-verify "$tag" "$T/pre.raw" "$T/post.raw"
+		if [ -n "${snap:-}" ]; then
+			# The snapshot still reads as the disk did before the boot.
+			qemu-img convert -f qcow2 -O raw -l "snapshot.name=$snap" "$d" "$T/snap.raw"
+			check "demo-snapshot-kept-$tag" cmp -s "$T/pre.raw" "$T/snap.raw"
+		fi
 	fi
-	rm -f "$d" "$T/pre.raw" "$T/post.raw"
+	rm -f "$d" "$T/pre.raw" "$T/post.raw" "$T/snap.raw"
 }
 
+# The three disks issue 5 names.
 # v3, 64K clusters: all of the first 8 MiB allocated, so every kernel write
 # overwrites clusters in place.
-run_disk v3-64k compat=1.1,cluster_size=65536 \
-	"write -s $T/rand 0 8M" 0
-# v2, 4K clusters: [4 MiB, 5 MiB) half allocated, so the kernel allocates
-# data clusters and L2 entries in the padding.
-run_disk v2-4k compat=0.10,cluster_size=4096 \
-	"write -s $T/rand 0 2M" 4194304
+run_disk v3-64k 0 mk_io compat=1.1,cluster_size=65536 "write -s $T/rand 0 8M"
+# v2, 4K clusters: only [0, 2 MiB) allocated, so the kernel allocates data
+# clusters and an L2 table for [4 MiB, 5 MiB) in the padding.
+run_disk v2-4k 4194304 mk_io compat=0.10,cluster_size=4096 "write -s $T/rand 0 2M"
 # 512-byte clusters, 1-bit refcounts: allocation needs new refcount blocks.
-run_disk c512-rb1 compat=1.1,cluster_size=512,refcount_bits=1 \
-	"write -s $T/rand 0 1536K" 4194304
+run_disk c512-rb1 4194304 mk_io compat=1.1,cluster_size=512,refcount_bits=1 \
+	"write -s $T/rand 0 1536K"
+
+# More of what qemu-img makes.
+# Extended L2, 64-bit refcounts, partial clusters (subcluster allocation).
+run_disk extl2-rb64 4194304 mk_io \
+	compat=1.1,cluster_size=65536,extended_l2=on,refcount_bits=64 \
+	"write -s $T/rand 0 1M" "write -s $T/rand 4300000 100000"
+# 2 MiB clusters, compressed by qemu-img convert -c: the CRC inflates in the
+# kernel, the pattern rewrites half of a compressed cluster.
+mk_compressed() {
+	head -c 6291456 "$T/rand" | base64 -w 0 | head -c 12582912 > "$T/comp.raw" &&
+	truncate -s 16M "$T/comp.raw" &&
+	qemu-img convert -c -f raw -O qcow2 -o cluster_size=2M "$T/comp.raw" "$1" &&
+	qemu-img check "$1" | grep -q '100.00% compressed clusters' && rm -f "$T/comp.raw"
+}
+run_disk c2m-compressed 8388608 mk_compressed
+# Lazy refcounts and an internal snapshot: every cluster is shared, so each
+# kernel write copies on write; the snapshot must keep the old contents.
+mk_snap() {
+	mk_io "$1" compat=1.1,cluster_size=65536,lazy_refcounts=on "write -s $T/rand 0 8M" &&
+	qemu-img snapshot -c before "$1"
+}
+snap=before run_disk snap-lazy 4194304 mk_snap
+snap=
 
 # A data disk that is not qcow2 gets a FAIL line and exit status 3.
 head -c 8388608 /dev/zero > "$T/zero.raw"
