@@ -13,7 +13,11 @@ K_CFLAGS  := $(CSTD) $(WARN) -O2 -march=i686 -mno-mmx -mno-sse \
              -ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector \
              -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
              -MMD -MP -Iinclude -Ikernel_shim
-K_SHIM_CFLAGS := $(K_CFLAGS) -Werror
+# Only the compiler's own freestanding headers (stddef.h, stdint.h, ...),
+# never the target libc's: what a bare i686-elf- toolchain has.
+K_INC      = $(shell $(K_CC) -print-file-name=include 2>/dev/null)
+K_CFLAGS  += $(if $(K_INC),-nostdinc -isystem $(K_INC))
+K_SHIM_CFLAGS = $(K_CFLAGS) -Werror
 K_LDFLAGS := -m elf_i386 -nostdlib --gc-sections -T linker/kernel.ld
 
 K_CORE_OBJ := $(patsubst %.c,$(KB)/%.o,$(CORE_SRC))
