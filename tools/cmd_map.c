@@ -206,8 +206,8 @@ int ed_cmd_map(const char *image, int argc, char **argv)
 		r = map_qcow2(&m, ed_disk_size(&im));
 	else
 		map_raw(&m, ed_disk_size(&im));
-	if (m.cur.length)
-		dump(&m, &m.cur);
+	if (m.cur.length || (m.json && !ed_disk_size(&im)))
+		dump(&m, &m.cur);   /* qemu prints one empty extent for size 0 */
 	if (m.json)
 		printf(m.nout ? "]\n" : "[]\n");
 	if (r < 0) {
