@@ -61,7 +61,7 @@ static void delay400(const struct hdi_ata *a)
 /* Waits for BSY to clear; returns the status or HDI_ETIMEDOUT. */
 static int wait_ready(const struct hdi_ata *a)
 {
-	uint32_t spin = HDI_ATA_SPIN;
+	uint32_t spin = a->spin;
 	uint8_t s;
 	do {
 		s = alt_status(a);
@@ -304,6 +304,7 @@ int hdi_ata_open(struct hdi_ata *a, unsigned bus, unsigned drive)
 	a->ctl = bus ? 0x376 : 0x3f6;
 	a->slave = (uint8_t)drive;
 	a->multi = 0;
+	a->spin = HDI_ATA_SPIN;
 	hdi_outb(a->ctl, CTL_NIEN);           /* polled: no IRQs */
 	r = identify(a, id);
 	if (r < 0)

@@ -23,6 +23,7 @@ struct hdi_ata {
 	uint8_t lba48;            /* LBA48 commands supported */
 	uint8_t flush_cmd;        /* FLUSH CACHE (EXT) opcode; 0: unsupported */
 	uint16_t multi;           /* sectors per DRQ block (READ/WRITE MULTIPLE); 0: one */
+	uint32_t spin;            /* polls before HDI_ETIMEDOUT (HDI_ATA_SPIN) */
 	uint64_t sectors;
 	char model[41];           /* IDENTIFY words 27..46, trimmed */
 };

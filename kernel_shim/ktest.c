@@ -121,6 +121,23 @@ static void errors(struct hdi_ata *a)
 	hdi_logf("HDI-ATA: errors ok\n");
 }
 
+/* A controller that never leaves BSY: ports 0x1E8/0x3EE (a tertiary bus
+ * QEMU does not have) read 0xFF. The wait must give up, not hang. */
+static void timeout(const struct hdi_ata *model)
+{
+	static struct hdi_ata ghost;
+	int r;
+	ghost = *model;
+	ghost.bdev.ctx = &ghost;
+	ghost.io = 0x1e8;
+	ghost.ctl = 0x3ee;
+	ghost.spin = 100000;
+	r = hdi_bdev_read(&ghost.bdev, 0, buf, 512);
+	if (r != HDI_ETIMEDOUT)
+		fail("stuck BSY not reported as a timeout", r ? r : HDI_EINVAL);
+	hdi_logf("HDI-ATA: timeout ok\n");
+}
+
 static void pass_after_trap(void)
 {
 	hdi_logf("HDI-ATA: PASS\n");
@@ -146,6 +163,7 @@ void hdi_kmain(void)
 	write_pattern(big, "1.1", big->sectors - 2, 2);
 	write_pattern(big, "1.1", 7, 1);
 	errors(small);
+	timeout(small);
 	/* Last, a CPU fault must come out as a panic line, not a reset. */
 	hdi_panic_prefix = "HDI-ATA: trap: ";
 	hdi_halt_hook = pass_after_trap;

@@ -62,6 +62,7 @@ boot_ata() {
 		else notok "ata-read-$n" "want [$line]"; fi
 	done < "$d/want"
 	grep -qx 'HDI-ATA: errors ok' "$d/log" && ok "ata-errors-$n" || notok "ata-errors-$n" "no 'errors ok'"
+	grep -qx 'HDI-ATA: timeout ok' "$d/log" && ok "ata-timeout-$n" || notok "ata-timeout-$n" "no 'timeout ok'"
 	grep -q '^HDI-ATA: trap: cpu exception 6 (error 0) at eip ' "$d/log" && ok "cpu-fault-reported-$n" ||
 		notok "cpu-fault-reported-$n" "no line for the ud2 fault"
 	$PY ata-verify "$n" "$d/log" 1.0 "$d/d1.img" "$d/d1.orig" 1.1 "$d/d2.img" -
@@ -70,3 +71,41 @@ boot_ata() {
 
 boot_ata ext "$B/kernel/boot.bin"
 boot_ata chs "$B/kernel/boot-chs.bin"
+
+# The boot sector's refusals: each prints its HDI-BOOT line and halts, so
+# QEMU (started here, stopped by its PID) is killed once the line is out.
+# boot_refuses NAME WANT FDISK_OPTS PAYLOAD [PARTITION_SIZE]
+boot_refuses() {
+	n=$1 want=$2 opts=$3 payload=$4 psize=${5:-1M}
+	img=$T/refuse.img
+	rm -f "$img" "$T/refuse.log"
+	# shellcheck disable=SC2086
+	if ! out=$({ "$ED" "$img" create 8M --format raw &&
+		"$ED" "$img" bootcode "$B/kernel/boot.bin" &&
+		"$ED" "$img" fdisk create PrimaryPartition "$psize" --type da $opts &&
+		"$ED" "$img" partition 1 write "$payload"; } 2>&1); then
+		notok "boot-refuses-$n" "image: $(printf '%s' "$out" | tail -n 1)"
+		return
+	fi
+	qemu-system-i386 -m 64 -display none -no-reboot -serial stdio \
+		-drive file="$img",format=raw,if=ide,index=0 \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		< /dev/null > "$T/refuse.log" 2> /dev/null &
+	pid=$!
+	i=0
+	while [ $i -lt 150 ] && kill -0 "$pid" 2>/dev/null &&
+		! grep -q 'HDI-BOOT: ' "$T/refuse.log"; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	expect_eq "boot-refuses-$n" "$(grep -a -o 'HDI-BOOT: .*' "$T/refuse.log")" "HDI-BOOT: $want"
+}
+make -C "$ROOT" --no-print-directory "$KB/kernel.bin" > /dev/null 2>&1
+# The first 32 KiB of the demo kernel: its header asks for more sectors
+# than the 32 KiB partition has.
+head -c 32768 "$B/kernel/kernel.bin" > "$T/kernel-head.bin"
+boot_refuses no-active "no active partition" --no-bootable "$B/kernel/ktest.bin"
+boot_refuses no-header "bad kernel" "" "$B/kernel/boot.bin"
+boot_refuses larger-than-partition "bad kernel" "" "$T/kernel-head.bin" 32K
