@@ -186,7 +186,7 @@ static int fix_by_zero(struct ck *c, const struct l2walk *w, uint64_t idx,
 
 static void frag_data(struct ck *c, struct l2walk *w, uint64_t off)
 {
-	if (!w->frag || !c->first)
+	if (!w->frag || !c->first || !c->count)
 		return;
 	c->res->allocated_clusters++;
 	if (w->next && off != w->next)
@@ -214,7 +214,7 @@ static int l2_entry(struct ck *c, struct l2walk *w, uint64_t idx, uint64_t e,
 		}
 		hdi_qc_compressed_desc(q, e, &off, &bytes);
 		inc(c, off, bytes);
-		if (w->frag && c->first) {
+		if (w->frag && c->first && c->count) {
 			/* re-read sectors make compressed clusters fragmented */
 			c->res->allocated_clusters++;
 			c->res->compressed_clusters++;

@@ -298,7 +298,7 @@ int hdi_qc_ck_rebuild(struct ck *c)
 {
 	struct qcow2 *q = c->q;
 	uint32_t cb = q->cluster_bits;
-	uint64_t n0, krb, krt, span, w0, fc;
+	uint64_t n0, krb, krt, span, w0, fc, last;
 	uint8_t h[12];
 	int r;
 	fc = (q->file_size >> cb) + ((q->file_size & (q->cluster_size - 1u)) != 0);
@@ -318,9 +318,11 @@ int hdi_qc_ck_rebuild(struct ck *c)
 	c->first = false;
 	c->file_len = q->file_size;   /* what we append is not walked */
 	span = krb << q->rb_bits;
+	last = hdi_max64(c->imrt_size, c->new1);
 	for (w0 = 0, r = HDI_OK; r == HDI_OK && w0 < span; w0 += c->wcap) {
 		hdi_qc_ck_window(c, w0);
-		r = hdi_qc_ck_calculate(c);
+		if (w0 < last)   /* past it every count is zero */
+			r = hdi_qc_ck_calculate(c);
 		if (r == HDI_OK)
 			r = write_window(c, n0, krb);
 	}
