@@ -35,7 +35,8 @@ int fd_open(struct fd_ctx *c, const char *image, int rdwr)
 		return 1;
 	c->open = 1;
 	r = hdi_mbr_read(&c->m, c->im.disk, c->buf, sizeof c->buf);
-	if (r == HDI_ECORRUPT)
+	/* ECORRUPT from the qcow2 layer carries its own detail. */
+	if (r == HDI_ECORRUPT && !(c->im.is_qcow2 && *hdi_qcow2_errmsg(&c->im.q)))
 		ed_err(image, "the EBR chain of the extended partition is broken "
 		       "(loops or points past the disk)");
 	else if (r == HDI_EUNSUPP)

@@ -53,6 +53,18 @@ refused() {
 	else ok "$n"; fi
 }
 
+# refused_sparse NAME IMAGE CMD...: as refused, for a huge sparse image:
+# same size, same allocated blocks, same first MiB.
+refused_sparse() {
+	n=$1 img=$2; shift 2
+	before="$(stat -c '%s %b' "$img") $(head -c 1048576 "$img" | od -An -tx1 | cksum)"
+	if "$@" >"$T/out" 2>&1; then notok "$n" "was accepted"
+	elif [ "$before" != "$(stat -c '%s %b' "$img") $(head -c 1048576 "$img" | od -An -tx1 | cksum)" ]; then
+		notok "$n" "image changed"
+	elif ! grep -q . "$T/out"; then notok "$n" "no error message"
+	else ok "$n"; fi
+}
+
 # --- the seed's case, byte for byte (issue text and fdisk -c=dos agree) ------
 mkraw "$T/seed.img" 2M
 run seed-create "$E" "$T/seed.img" fdisk create PrimaryPartition 2032128
@@ -227,6 +239,14 @@ refused refuse-bootcode-size "$T/r.img" "$E" "$T/r.img" bootcode "$T/bad.bin"
 head -c 2M /dev/zero >"$T/payload"
 refused refuse-payload-too-big "$T/r.img" "$E" "$T/r.img" partition 5 write "$T/payload"
 refused refuse-payload-extended "$T/r.img" "$E" "$T/r.img" partition 2 write "$T/bad.bin"
+# 32-bit LBAs: nothing may end past 2 TiB, even on a bigger disk
+mkraw "$T/huge.img" 3T
+refused_sparse refuse-past-2tib "$T/huge.img" "$E" "$T/huge.img" fdisk create PrimaryPartition 1G --start 4294000000
+refused_sparse refuse-size-2tib "$T/huge.img" "$E" "$T/huge.img" fdisk create PrimaryPartition 2T
+run huge-max sh -c "printf ',,L\n' | '$E' '$T/huge.img' fdisk apply -"
+expect_eq huge-max-end "$(parts "$T/huge.img")" "1 : start=        2048, size=  4294965248, type=83"
+same_dump huge "$T/huge.img"
+rm -f "$T/huge.img"
 # a protective MBR is reported as GPT and never edited
 mkraw "$T/gpt.img" 10M
 printf 'label: gpt\n,1M\n' | sfdisk "$T/gpt.img" >/dev/null 2>&1
