@@ -305,6 +305,12 @@ if need qemu-img; then
 		"$(sfdisk -d "$T/ops.raw" | sed "s|$T/ops.raw|X|")"
 	expect_eq qcow2-bootcode "$(head -c 446 "$T/ops.raw" | od -An -tx1 | tr -d ' \n')" \
 		"$(head -c 446 "$T/bc.img" | od -An -tx1 | tr -d ' \n')"
+	# the raw image edqcow2 exports is read by the util-linux tools and parted
+	run qcow2-export "$E" "$q" convert "$T/ops-ed.raw" -O raw
+	run qcow2-export-sfdisk-V sfdisk -V "$T/ops-ed.raw"
+	same_dump qcow2-export "$T/ops-ed.raw"
+	parted_agrees qcow2-export-parted "$T/ops-ed.raw"
+	run qcow2-export-same cmp "$T/ops-ed.raw" "$T/ops.raw"
 	"$E" "$q" partition 5 read 4096 300000 >"$T/qback" 2>"$T/out"
 	run qcow2-payload-read cmp "$T/payload" "$T/qback"
 	"$E" "$T/rt.img" fdisk dump >"$T/script" 2>/dev/null
