@@ -110,6 +110,24 @@ static void ebr_entries(uint8_t *sec, int *data, int *link)
 	}
 }
 
+/* A last EBR whose first two entries are all zero just ends the chain. */
+static bool cleared01(uint8_t *sec)
+{
+	unsigned i;
+	for (i = 0; i < 2 * HDI_MBR_ENTRY_SIZE; i++)
+		if (hdi_mbr_entry(sec, 0)[i])
+			return false;
+	return true;
+}
+
+static void omit(struct hdi_mbr *m)
+{
+	if (m->nomitted < HDI_MBR_OMIT_MAX)
+		m->omitted[m->nomitted] = (uint8_t)(HDI_MBR_PRIMARIES + 1 + m->nlogical);
+	if (m->nomitted < 255)
+		m->nomitted++;
+}
+
 /* Walks the chain from the extended start. An EBR without a logical is
  * skipped (as libfdisk does); the walk is bounded, so a loop ends. */
 static int read_chain(struct hdi_mbr *m)
@@ -143,6 +161,8 @@ static int read_chain(struct hdi_mbr *m)
 			p->flags = HDI_MBR_PF_ONDISK;
 			m->nlogical++;
 		}
+		else if (link >= 0 || !cleared01(m->buf))
+			omit(m);
 		if (link < 0)
 			return HDI_OK;
 		cur = (uint64_t)x->start +

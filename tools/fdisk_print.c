@@ -150,10 +150,19 @@ static const struct hdi_mbr_part *listed(const struct hdi_mbr *m, unsigned n)
 	return p;
 }
 
+/* What libfdisk tells while reading a chain with empty EBRs. */
+static void print_omitted(FILE *f, const struct hdi_mbr *m)
+{
+	unsigned i;
+	for (i = 0; i < m->nomitted && i < HDI_MBR_OMIT_MAX; i++)
+		fprintf(f, "omitting empty partition (%u)\n", m->omitted[i]);
+}
+
 void fd_print_dump(FILE *f, const char *image, const struct hdi_mbr *m)
 {
 	unsigned n, nlisted = 0;
 	char name[4096];
+	print_omitted(f, m);
 	fprintf(f, "label: dos\nlabel-id: 0x%08x\ndevice: %s\nunit: sectors\n",
 		(unsigned)m->disk_id, image);
 	/* libfdisk's grain drops from 1 MiB to a sector on disks up to 4 MiB,
@@ -252,6 +261,7 @@ void fd_print_list(FILE *f, const char *image, const struct hdi_mbr *m)
 	char human[32];
 	size_t w[NCOL];
 	int order_bad = 0;
+	print_omitted(f, m);
 	fd_human(human, sizeof human, bytes, 1);
 	fprintf(f, "Disk %s: %s, %llu bytes, %llu sectors\n", image, human,
 		(unsigned long long)bytes, (unsigned long long)m->disk_sectors);

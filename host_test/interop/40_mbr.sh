@@ -172,6 +172,25 @@ parted -s "$T/pd2.img" mklabel msdos mkpart primary fat32 2048s 40000s \
 same_dump parted2 "$T/pd2.img"
 mkraw "$T/none.img" 1M
 same_dump nolabel "$T/none.img"
+# a hand-made chain: data in the second entry, an empty EBR without 55 AA
+# in the middle (libfdisk omits it), odd status bytes and empty entries
+if need python3; then
+	mkraw "$T/hand.img" 10M
+	python3 - "$T/hand.img" <<'PY'
+import struct, sys
+f = open(sys.argv[1], 'r+b')
+def ent(st, ty, start, cnt): return bytes([st, 0, 0, 0, ty, 0, 0, 0]) + struct.pack('<II', start, cnt)
+def sec(lba, entries, magic=True):
+    f.seek(lba * 512 + 446)
+    for e in entries: f.write(e)
+    if magic: f.seek(lba * 512 + 510); f.write(b'\x55\xaa')
+sec(0, [ent(0x12, 0x83, 2048, 2048), ent(0, 0x0f, 8192, 10000), ent(0x80, 0, 0, 0), ent(0, 0, 5, 0)])
+sec(8192, [ent(0, 5, 1000, 3000), ent(0, 0x83, 10, 100)])
+sec(9192, [ent(0, 0, 0, 0), ent(0, 5, 2000, 500)], magic=False)
+sec(10192, [ent(0x80, 7, 5, 50)])
+PY
+	same_dump handmade "$T/hand.img"
+fi
 
 # --- dump -> apply rebuilds the table; apply places like sfdisk -----------------
 for src in "$T/sf-logical.img" "$T/pd.img" "$T/ours.img" "$T/sf-gaps.img" "$T/sf-tiny.img"; do

@@ -68,6 +68,8 @@ enum hdi_mbr_kind {
 	HDI_MBR_GPT        /* protective (or hybrid) MBR: reported, never edited */
 };
 
+#define HDI_MBR_OMIT_MAX   8u
+
 /* The whole table in memory (about 1.5 KiB). Edits change only this;
  * hdi_mbr_write validates and then writes what changed. */
 struct hdi_mbr {
@@ -81,6 +83,11 @@ struct hdi_mbr {
 	uint8_t dirty;               /* HDI_MBR_D_* */
 	uint8_t nlogical;
 	uint8_t ext;                 /* 1-based slot of the extended partition; 0 none */
+	/* EBRs without a logical partition, skipped while reading: the
+	 * numbers they would have had (libfdisk says "omitting empty
+	 * partition (N)"); only the first HDI_MBR_OMIT_MAX are kept. */
+	uint8_t nomitted;
+	uint8_t omitted[HDI_MBR_OMIT_MAX];
 	struct hdi_mbr_part p[HDI_MBR_PRIMARIES];
 	struct hdi_mbr_part l[HDI_MBR_MAX_LOGICAL];
 };
