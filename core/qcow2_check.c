@@ -292,6 +292,10 @@ static int walk_l1(struct ck *c, uint64_t l1_off, uint32_t l1_size, bool frag,
 	if (!l1_size)
 		return HDI_OK;
 	inc(c, l1_off, (uint64_t)l1_size * 8u);
+	if (!hdi_qc_ck_reachable(l1_off, (uint64_t)l1_size * 8u)) {
+		c->res->check_errors++;
+		return hdi_qc_err(q, HDI_EIO, "cannot read an L1 table");
+	}
 	for (i = 0; i < l1_size; i++) {
 		if (l1_off + i * 8u >= c->file_len)
 			break;   /* the rest reads as zeros */
@@ -336,7 +340,35 @@ static int walk_snapshots(struct ck *c)
 		if (r < 0)
 			return r;
 	}
-	inc(c, q->snapshots_offset, q->snapshots_bytes);
+	inc(c, q->snapshots_offset, c->sn_size);
+	return HDI_OK;
+}
+
+/* QEMU's reading of the snapshot table: its size ends with the last
+ * entry's name (no padding), and v3 entries need the 16 bytes of extra
+ * data that hold the VM state and disk sizes (incomplete entries are
+ * corruptions; we count them but do not rewrite the table). */
+static int snapshot_table(struct ck *c, uint64_t *incomplete)
+{
+	struct qcow2 *q = c->q;
+	struct qc_snap_raw sn;
+	uint8_t h[QC_SNAPSHOT_HDR_LEN];
+	uint32_t i, extra;
+	int r;
+	c->sn_size = 0;
+	*incomplete = 0;
+	for (i = 0; i < q->nb_snapshots; i++) {
+		r = hdi_qc_snapshot_raw(q, i, &sn);
+		if (r == HDI_OK)
+			r = hdi_qc_pread(q, sn.entry_offset, h, sizeof h);
+		if (r < 0)
+			return r;
+		extra = hdi_ld_be32(h + 36);
+		if (q->version >= 3u && extra < 16u)
+			(*incomplete)++;
+		c->sn_size = sn.entry_offset - q->snapshots_offset + sizeof h + extra +
+			     hdi_ld_be16(h + 12) + hdi_ld_be16(h + 14);
+	}
 	return HDI_OK;
 }
 
@@ -368,6 +400,10 @@ static int walk_bitmap_table(struct ck *c, uint64_t toff, uint32_t tsize)
 	uint64_t e, off;
 	int r;
 	inc(c, toff, (uint64_t)tsize * 8u);
+	if (!hdi_qc_ck_reachable(toff, (uint64_t)tsize * 8u)) {
+		c->res->corruptions++;
+		return hdi_qc_err(q, HDI_ECORRUPT, "cannot read a bitmap table");
+	}
 	for (i = 0; i < tsize; i += cnt) {
 		cnt = tsize - i < per ? tsize - i : per;
 		r = hdi_qc_ck_pread(q, c->file_len, toff + (uint64_t)i * 8u,
@@ -656,7 +692,7 @@ static int ck_flush(struct qcow2 *q)
 int hdi_qc_check(struct qcow2 *q, uint32_t fix, struct hdi_qcow2_check *res)
 {
 	struct ck c;
-	uint64_t nb = clusters(q, q->file_size);
+	uint64_t nb = clusters(q, q->file_size), sn_bad;
 	int r, r2;
 	memset(res, 0, sizeof(*res));
 	if (nb > INT32_MAX) {   /* QEMU's limit too */
@@ -669,6 +705,12 @@ int hdi_qc_check(struct qcow2 *q, uint32_t fix, struct hdi_qcow2_check *res)
 		res->check_errors++;
 		return r;
 	}
+	r = snapshot_table(&c, &sn_bad);
+	if (r < 0) {
+		res->check_errors++;
+		hdi_qc_ws_return(q);
+		return r;
+	}
 	r = check_refcounts(&c, fix);
 	r2 = hdi_qc_ws_return(q);
 	if (r == HDI_OK)
@@ -677,6 +719,7 @@ int hdi_qc_check(struct qcow2 *q, uint32_t fix, struct hdi_qcow2_check *res)
 		r = hdi_qc_ck_oflag_copied(&c, fix);
 	if (r == HDI_OK)
 		res->image_end_offset = (c.highest + 1u) << q->cluster_bits;
+	res->corruptions += sn_bad;
 	if (r == HDI_OK && fix && !res->check_errors && !res->corruptions)
 		r = hdi_qc_ck_mark_clean(q);
 	if (fix) {

@@ -35,10 +35,19 @@ struct ck {
 	uint64_t highest;      /* highest cluster in use (image end) */
 	uint64_t new0, new1;   /* clusters [new0, new1) counted as used once
 				* (a refcount structure being rebuilt) */
+	uint64_t sn_size;      /* snapshot table bytes as QEMU measures them */
 	uint64_t rt_memo_idx;  /* last refcount-table entry read */
 	uint64_t rt_memo;
 	bool rt_memo_ok;
 };
+
+/* QEMU's BDRV_MAX_LENGTH: it fails any request reaching past this. */
+#define CK_MAX_LENGTH ((1ull << 63) - (1ull << 30))
+
+static inline bool hdi_qc_ck_reachable(uint64_t off, uint64_t len)
+{
+	return off <= CK_MAX_LENGTH && len <= CK_MAX_LENGTH - off;
+}
 
 /* L2 entry types as QEMU's qcow2_get_cluster_type sees them (extended L2
  * entries are classified by their offset alone). */

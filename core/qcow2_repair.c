@@ -22,7 +22,7 @@ static int block_of(struct ck *c, uint64_t i, uint64_t *rb)
 	if (r < 0)
 		return r;
 	e &= QC_RTE_OFFSET_MASK;
-	if (hdi_qc_offset_in_cluster(q, e))
+	if (hdi_qc_offset_in_cluster(q, e) || !hdi_qc_ck_reachable(e, q->cluster_size))
 		return 1;
 	*rb = e;
 	return HDI_OK;

@@ -150,6 +150,18 @@ def poke(path, what, voff=0, voff2=None):
         elif what == 'rt_beyond':       # pointer to a block past the end
             end = (im.file_size() + im.cs - 1) & ~(im.cs - 1)
             im.put64(im.rt_off + 8, end + 4 * im.cs)
+        elif what == 'rt_huge':         # pointer past what qemu can address
+            im.put64(im.rt_off, 0xd5d5d5d5d5d5d5d5)
+        elif what == 'sn_incomplete':   # v3 entry without the 16 extra bytes
+            assert im.nb_sn == 1
+            h = bytearray(im.rd(im.sn_off, 40))
+            extra = struct.unpack('>I', h[36:40])[0]
+            idn, name = struct.unpack('>HH', h[12:16])
+            rest = im.rd(im.sn_off + 40 + extra, idn + name)
+            h[36:40] = struct.pack('>I', 0)
+            im.wr(im.sn_off, bytes(h) + rest + bytes(extra))
+        elif what == 'sn_l1_unaligned':  # snapshot L1 offset corrupted
+            im.put64(im.sn_off, im.u64(im.sn_off) + 512)
         else:
             raise ValueError(what)
     finally:
