@@ -25,12 +25,17 @@ int hdi_mbr_sec_write(const struct hdi_bdev *dev, uint8_t *buf, uint64_t lba)
 void hdi_mbr_default_geometry(uint64_t disk_sectors, uint16_t *heads,
 			      uint8_t *sectors)
 {
-	static const uint16_t band[] = { 16, 32, 64, 128 };
+	/* The bands the issue fixes (504 MiB, 1, 2, 4 GiB): LBA-assist's
+	 * heads, with the upper bounds rounded to the familiar sizes. */
+	static const struct { uint32_t max_sectors; uint16_t heads; } band[] = {
+		{ 1024u * 16u * 63u, 16 }, { 1u << 21, 32 },
+		{ 1u << 22, 64 }, { 1u << 23, 128 },
+	};
 	size_t i;
 	*sectors = 63;
 	for (i = 0; i < HDI_ARRAY_SIZE(band); i++) {
-		if (disk_sectors <= 1024ull * band[i] * 63u) {
-			*heads = band[i];
+		if (disk_sectors <= band[i].max_sectors) {
+			*heads = band[i].heads;
 			return;
 		}
 	}

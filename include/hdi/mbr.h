@@ -101,9 +101,9 @@ struct hdi_mbr {
 int hdi_mbr_read(struct hdi_mbr *m, const struct hdi_bdev *dev, void *buf,
 		 size_t buf_size);
 
-/* BIOS LBA-assist geometry for a disk of that many sectors: 63 sectors per
- * track; 16, 32, 64, 128 heads while the disk fits 1024 cylinders of them
- * (504, 1008, 2016, 4032 MiB), else 255. */
+/* Default geometry for a disk of that many sectors, as BIOS LBA-assist
+ * picks it: 63 sectors per track; 16 heads up to 504 MiB, 32 up to 1 GiB,
+ * 64 up to 2 GiB, 128 up to 4 GiB, else 255. */
 void hdi_mbr_default_geometry(uint64_t disk_sectors, uint16_t *heads,
 			      uint8_t *sectors);
 /* Overrides the geometry used for CHS values written from now on. */
