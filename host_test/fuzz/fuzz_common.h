@@ -45,7 +45,7 @@ static const struct hdi_bdev_ops fz_ops = {
 
 /* Inputs whose length is a multiple of 512 (what qemu-img makes) are served
  * with a 512-byte granule, others byte-granular: both paths get fuzzed. */
-static int fz_dev_init(struct fz_dev *d, const uint8_t *data, size_t size)
+static inline int fz_dev_init(struct fz_dev *d, const uint8_t *data, size_t size)
 {
 	uint32_t granule = (size && !(size & 511)) ? 512 : 1;
 	if (hdi_ram_dev_init(&d->rd, size, 0, granule, 0))
@@ -58,7 +58,7 @@ static int fz_dev_init(struct fz_dev *d, const uint8_t *data, size_t size)
 	d->bdev.flags = HDI_BDEV_RDONLY;
 	return 0;
 }
-static void fz_dev_free(struct fz_dev *d) { hdi_ram_dev_free(&d->rd); }
+static inline void fz_dev_free(struct fz_dev *d) { hdi_ram_dev_free(&d->rd); }
 
 /* ---- qcow2 with a backing chain -------------------------------------- */
 #define FZ_LEVELS (HDI_QCOW2_MAX_CHAIN + 2)
@@ -108,6 +108,19 @@ static int fz_backing(void *ctx, const char *name, const char *fmt,
 	return HDI_OK;
 }
 
+/* Workspaces of exactly the asked size (so ASan sees overruns), kept
+ * across runs: a 4 MiB malloc per run would dominate the fuzzing speed. */
+static void *fz_workspace(unsigned depth, size_t size)
+{
+	static void *big[FZ_LEVELS], *min[FZ_LEVELS];
+	void **slot = size == FZ_WS_BIG ? &big[depth] : size == FZ_WS_MIN ? &min[depth] : NULL;
+	if (!slot)
+		return NULL;
+	if (!*slot)
+		*slot = malloc(size);
+	return *slot;
+}
+
 static int fz_open_level(struct fz_chain *c, unsigned depth, size_t ws_size)
 {
 	struct hdi_qcow2_opts o;
@@ -118,8 +131,7 @@ static int fz_open_level(struct fz_chain *c, unsigned depth, size_t ws_size)
 			return HDI_ENOMEM;
 		c->dev_used[depth] = 1;
 	}
-	free(c->ws[depth]);
-	c->ws[depth] = malloc(ws_size);
+	c->ws[depth] = fz_workspace(depth, ws_size);
 	if (!c->ws[depth])
 		return HDI_ENOMEM;
 	memset(&o, 0, sizeof o);
@@ -136,7 +148,7 @@ static int fz_open_level(struct fz_chain *c, unsigned depth, size_t ws_size)
 }
 
 /* Opens the input as the top image; returns the open result. */
-static int fz_open(struct fz_chain *c, const uint8_t *data, size_t size,
+static inline int fz_open(struct fz_chain *c, const uint8_t *data, size_t size,
 		   size_t ws_size)
 {
 	memset(c, 0, sizeof *c);
@@ -147,7 +159,7 @@ static int fz_open(struct fz_chain *c, const uint8_t *data, size_t size,
 
 /* Closes the top first (it reads through the ones below), then the rest.
  * Close must not fail with a write on read-only images (the device traps). */
-static void fz_close(struct fz_chain *c)
+static inline void fz_close(struct fz_chain *c)
 {
 	unsigned i;
 	for (i = 0; i < FZ_LEVELS; i++) {
@@ -158,7 +170,6 @@ static void fz_close(struct fz_chain *c)
 	for (i = 0; i < FZ_LEVELS; i++) {
 		if (c->dev_used[i])
 			fz_dev_free(&c->dev[i]);
-		free(c->ws[i]);
 		c->ws[i] = NULL;
 		c->dev_used[i] = 0;
 	}

@@ -69,7 +69,10 @@ static void snapshots(hdi_qcow2_t *q, uint32_t nb)
 			continue;
 		FZ_ASSERT(memchr(sn.id, 0, sizeof sn.id) && memchr(sn.name, 0, sizeof sn.name));
 		if (i < 4 && hdi_qcow2_snapshot_select(q, i) == HDI_OK) {
-			uint64_t size = sn.disk_size;
+			/* the view's size, as qemu-img convert -l sees it (not
+			 * necessarily the snapshot's recorded disk size) */
+			uint64_t size = 0;
+			FZ_ASSERT(hdi_bdev_size(hdi_qcow2_bdev(q), &size) == HDI_OK);
 			walk(q, size, 16);
 			read_checked(q, size, 0, 8192, 0);
 			FZ_ASSERT(hdi_qcow2_snapshot_select(q, UINT32_MAX) == HDI_OK);
