@@ -715,6 +715,9 @@ int hdi_qc_check(struct qcow2 *q, uint32_t fix, struct hdi_qcow2_check *res)
 	r2 = hdi_qc_ws_return(q);
 	if (r == HDI_OK)
 		r = r2;
+	/* fixed refcounts reach the disk before any COPIED flag relies on them */
+	if (r == HDI_OK && fix)
+		r = ck_flush(q);
 	if (r == HDI_OK)
 		r = hdi_qc_ck_oflag_copied(&c, fix);
 	if (r == HDI_OK)

@@ -310,6 +310,11 @@ int hdi_qc_ck_rebuild(struct ck *c)
 	if (r != 0)
 		return r < 0 ? r : hdi_qc_err(q, HDI_ECORRUPT,
 					     "metadata points past the end of the image");
+	/* grown once to whole clusters: the writes below need not be granular */
+	r = hdi_bdev_ensure_size(q->file, (n0 + krb + krt) << cb);
+	if (r < 0)
+		return r;
+	q->file_size = hdi_max64(q->file_size, (n0 + krb + krt) << cb);
 	/* the counts of round one, plus the new structure itself */
 	c->new0 = n0;
 	c->new1 = n0 + krb + krt;
