@@ -236,8 +236,11 @@ int hdi_qcw_l1_grow(struct qcow2 *q, uint64_t entries)
 		return hdi_qc_err(q, HDI_EINVAL, "image too large for its cluster size (L1 over 32 MiB)");
 	ncl = (bytes + q->cluster_size - 1u) >> q->cluster_bits;
 	r = hdi_qcw_alloc(q, ncl, true, &n, &got, &fresh);
-	/* the old table's newest entries, and the new clusters' refcounts,
-	 * are on disk before the copy */
+	/* the new clusters' refcounts, and the old table's newest entries,
+	 * are on disk before the copy (the header names the copy directly,
+	 * not through the L2 cache, so its dependency does not help) */
+	if (r == HDI_OK)
+		r = hdi_qc_cache_flush(&q->rc);
 	if (r == HDI_OK)
 		r = hdi_qc_cache_flush(&q->l2c);
 	if (r == HDI_OK && !fresh)

@@ -3,6 +3,14 @@
  * asked; clusters past the new end are freed). */
 #include "qcow2_wr.h"
 
+static void mem_size(struct qcow2 *q, uint64_t size)
+{
+	q->size = size;
+	q->active.disk_size = size;
+	if (q->view_snapshot == UINT32_MAX)
+		q->view.disk_size = size;
+}
+
 static int set_size(struct qcow2 *q, uint64_t size)
 {
 	uint8_t b[8];
@@ -11,10 +19,7 @@ static int set_size(struct qcow2 *q, uint64_t size)
 	r = hdi_qcw_header_write(q, 24, b, 8);
 	if (r < 0)
 		return r;
-	q->size = size;
-	q->active.disk_size = size;
-	if (q->view_snapshot == UINT32_MAX)
-		q->view.disk_size = size;
+	mem_size(q, size);
 	return HDI_OK;
 }
 
@@ -36,16 +41,17 @@ static int has_data(struct qcow2 *q, uint64_t off, uint64_t end, bool *yes)
 	return HDI_OK;
 }
 
+/* The new area must read zeros before the header shows it: the old last
+ * cluster may hold bytes past the old end, and a longer backing file
+ * would show through. So: zero it (at the new size, in memory only),
+ * make that durable, then write the size. */
 static int grow(struct qcow2 *q, uint64_t size)
 {
 	uint64_t old = q->size, cend, zend;
 	int r = hdi_qcw_l1_grow(q, hdi_qc_size_to_l1(q, size));
-	if (r == HDI_OK)
-		r = set_size(q, size);
 	if (r < 0)
 		return r;
-	/* The new area must read zeros: the old last cluster may hold bytes
-	 * past the old end, and a longer backing file would show through. */
+	mem_size(q, size);
 	cend = hdi_min64(size, (old + q->cluster_size - 1u) &
 			 ~(uint64_t)(q->cluster_size - 1u));
 	r = hdi_qcw_zero_range(q, old, cend - old, false);
@@ -56,6 +62,16 @@ static int grow(struct qcow2 *q, uint64_t size)
 		if (zend > cend)
 			r = hdi_qcw_zero_range(q, cend, zend - cend, false);
 	}
+	if (r == HDI_OK)
+		r = hdi_qcw_apply_frees(q);
+	if (r == HDI_OK)
+		r = hdi_qc_cache_flush(&q->rc);
+	if (r == HDI_OK)
+		r = hdi_qc_cache_flush(&q->l2c);
+	if (r == HDI_OK)
+		r = set_size(q, size);
+	if (r < 0)
+		mem_size(q, old);
 	return r;
 }
 

@@ -245,6 +245,10 @@ static int write_cluster(struct qcow2 *q, uint64_t l2, uint64_t idx,
 		return r;
 	if (c.inplace && ne == c.e && nbm == c.bm)
 		return HDI_OK;
+	/* bytes this write did not touch were copied in: they must be on
+	 * disk before the entry that makes them visible */
+	if (comp)
+		hdi_qc_cache_depends_on_flush(&q->l2c);
 	r = hdi_qcw_set_l2(q, l2, idx, ne, nbm);
 	if (r == HDI_OK && !c.inplace)
 		r = hdi_qcw_release(q, c.e);
