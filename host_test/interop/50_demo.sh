@@ -7,7 +7,7 @@
 # qemu-img check clean, the pattern, the table (sfdisk), the boot code, and
 # nothing else changed.
 . "$(dirname "$0")/../lib.sh"
-need qemu-system-i386 qemu-img qemu-io sfdisk python3 || exit 0
+need qemu-system-i386 qemu-img qemu-io sfdisk python3 "${CROSS_COMPILE:-i686-linux-gnu-}gcc" || exit 0
 PY="python3 $ROOT/host_test/interop/50_demo_check.py"
 KB=${BUILD:-build}/kernel
 

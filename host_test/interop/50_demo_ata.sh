@@ -5,7 +5,7 @@
 # IDE positions and reads/writes the secondary master (8 MiB) and slave
 # (200 GiB sparse, LBA48); the host checks every byte against the files.
 . "$(dirname "$0")/../lib.sh"
-need qemu-system-i386 python3 || exit 0
+need qemu-system-i386 python3 "${CROSS_COMPILE:-i686-linux-gnu-}gcc" || exit 0
 PY="python3 $ROOT/host_test/interop/50_demo_check.py"
 KB=${BUILD:-build}/kernel
 
