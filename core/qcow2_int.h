@@ -186,7 +186,9 @@ struct qcow2 {
 	uint8_t *ws;
 	size_t ws_size;
 	size_t ws_borrowed;       /* tail lent out by hdi_qc_ws_borrow */
-	uint8_t *bounce;          /* file->granule bytes, for hdi_bdev_pread */
+	uint8_t *bounce;          /* a granule of the file and of the backing
+				   * file (>= 512), for hdi_bdev_pread; the read
+				   * path never touches scratch */
 	uint8_t *scratch;         /* general buffer, >= 4096 bytes, free use */
 	size_t scratch_size;      /* between calls (never held across calls) */
 	uint8_t *z_in, *z_out, *z_work;   /* NULL: no room for compressed */

@@ -107,9 +107,16 @@ bool hdi_qc_in_file(const struct qcow2 *q, uint64_t off, uint64_t len)
 
 static size_t align8(size_t v) { return (v + 7u) & ~(size_t)7u; }
 
+/* One granule of the file or the backing file (at least a sector, which
+ * covers a qcow2 backing view), for unaligned edges of their reads. */
 static size_t bounce_size(const struct qcow2 *q)
 {
-	return align8(q->file->granule < 8u ? 8u : q->file->granule);
+	size_t g = 512u;
+	if (q->file->granule > g)
+		g = q->file->granule;
+	if (q->backing && q->backing->granule > g)
+		g = q->backing->granule;
+	return align8(g);
 }
 
 size_t hdi_qc_ws_min(const struct qcow2 *q)
@@ -334,8 +341,9 @@ static int parse_tables(struct qcow2 *q, const uint8_t *h)
 		return hdi_qc_err(q, HDI_ECORRUPT, "image is too big");
 	if ((uint64_t)q->l1_size < l1_need)
 		return hdi_qc_err(q, HDI_ECORRUPT, "L1 table is too small");
-	if (q->l1_size && (hdi_qc_offset_in_cluster(q, q->l1_offset) ||
-			   !hdi_qc_in_file(q, q->l1_offset, (uint64_t)q->l1_size * 8u)))
+	/* QEMU's validate_table_offset: aligned even when empty */
+	if (hdi_qc_offset_in_cluster(q, q->l1_offset) ||
+	    (q->l1_size && !hdi_qc_in_file(q, q->l1_offset, (uint64_t)q->l1_size * 8u)))
 		return hdi_qc_err(q, HDI_ECORRUPT, "invalid L1 table offset");
 
 	/* refcount table */
@@ -351,9 +359,9 @@ static int parse_tables(struct qcow2 *q, const uint8_t *h)
 	/* snapshot table: entries are walked by hdi_qc_snapshot_scan */
 	if (q->nb_snapshots > QC_MAX_SNAPSHOTS)
 		return hdi_qc_err(q, HDI_ECORRUPT, "too many snapshots");
-	if (q->nb_snapshots && (hdi_qc_offset_in_cluster(q, q->snapshots_offset) ||
-				!hdi_qc_in_file(q, q->snapshots_offset,
-						(uint64_t)q->nb_snapshots * QC_SNAPSHOT_HDR_LEN)))
+	if (hdi_qc_offset_in_cluster(q, q->snapshots_offset) ||
+	    (q->nb_snapshots && !hdi_qc_in_file(q, q->snapshots_offset,
+				(uint64_t)q->nb_snapshots * QC_SNAPSHOT_HDR_LEN)))
 		return hdi_qc_err(q, HDI_ECORRUPT, "invalid snapshot table offset");
 
 	/* backing file name: inside the first cluster, at most 1023 bytes */
@@ -503,6 +511,9 @@ static int open_backing(struct qcow2 *q, const struct hdi_qcow2_opts *o)
 		return r;
 	name[q->backing_name_size] = 0;
 	r = o->open_backing(o->backing_ctx, name, q->backing_fmt, q->depth, &q->backing);
+	if (r == HDI_OK && (!q->backing || !hdi_is_pow2(q->backing->granule) ||
+			    q->backing->granule > HDI_GRANULE_MAX))
+		r = HDI_EINVAL;
 	if (r < 0) {
 		q->backing = NULL;
 		return hdi_qc_err(q, r, r == HDI_ELOOP ?
@@ -576,6 +587,8 @@ static int open_image(struct qcow2 *q, const struct hdi_qcow2_opts *o)
 	q->view = q->active;
 	q->view_snapshot = UINT32_MAX;
 	r = open_backing(q, o);
+	if (r == HDI_OK && q->backing && q->backing->granule > 512u)
+		r = hdi_qc_ws_layout(q);   /* the bounce must hold its granule */
 	if (r < 0)
 		return r;
 	hdi_qc_view_init(q);

@@ -29,8 +29,8 @@ static int read_backing(struct qcow2 *q, uint64_t off, uint8_t *buf, size_t n)
 	memset(buf + have, 0, n - have);
 	if (!have)
 		return HDI_OK;
-	/* scratch (>= HDI_GRANULE_MAX) is free during a read: the bounce */
-	return hdi_bdev_pread(q->backing, off, buf, have, q->scratch);
+	/* the bounce holds the backing file's granule too (ws layout) */
+	return hdi_bdev_pread(q->backing, off, buf, have, q->bounce);
 }
 
 static int inflate_cluster(struct qcow2 *q, uint64_t entry)

@@ -234,6 +234,16 @@ TEST(qread_backing_shorter_reads_zero)
 	CHECK(strstr(hdi_qcow2_errmsg(&m.q), "loop") != NULL);
 	CHECK_EQ(b.rd.nwrites + m.rd.nwrites, 0);
 	hdi_ram_dev_free(&b.rd);
+	/* a backing device with 4 KiB sectors: unaligned edges still work */
+	b.fail = 0;
+	hdi_ram_dev_init(&b.rd, 16384, 0, 4096, 0);
+	memset(b.rd.data, 0x78, 16384);
+	CHECK_EQ(hdi_qcow2_open(&m.q, &m.rd.bdev, &m.o), HDI_OK);
+	CHECK_EQ(hdi_qcow2_read(&m.q, 2 * 4096 + 100, buf, 5000), HDI_OK);
+	CHECK(expect_bytes(buf, 5000, 0x78));
+	CHECK_EQ(hdi_qcow2_read(&m.q, 100, buf, 3000), HDI_OK);
+	CHECK(expect_bytes(buf, 3000, 0x78));
+	hdi_ram_dev_free(&b.rd);
 	qi_free(&m);
 }
 
