@@ -1,0 +1,258 @@
+/* tools/convert_qcow2.c: `convert OUT -O qcow2 [create options] [-p]`: a
+ * new qcow2 image holding the source's virtual disk, written in guest
+ * order under a temporary name and renamed at the end; clusters that read
+ * as zeros are left unallocated. */
+#define _FILE_OFFSET_BITS 64
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "ed_read.h"
+#include "ed_qcow2_opts.h"
+
+#define CHUNK (4u << 20)
+
+static const char convert_help[] =
+	"usage: edqcow2 IMAGE convert OUT -O qcow2 [create options] [-p]\n"
+	"Writes IMAGE's virtual disk to a new qcow2 image OUT (replaced if it\n"
+	"exists). Clusters that read as zeros stay unallocated. OUT appears\n"
+	"only when complete: the image is written under a temporary name and\n"
+	"renamed at the end.\n"
+	"  --compat 0.10|1.1, --cluster-size N, --refcount-bits N,\n"
+	"  --lazy-refcounts, --extended-l2: as for create\n"
+	"  -p   show progress\n";
+
+/* The temporary file, removed if we are interrupted. */
+static char *tmp_path;
+
+static void on_signal(int sig)
+{
+	if (tmp_path)
+		unlink(tmp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* The output's flushes order metadata for crash safety; a temporary file
+ * that is thrown away on any failure does not need them to reach the
+ * disk, and qemu-img convert does not sync either. */
+static struct hdi_bdev_ops nosync_ops;
+
+static int nosync_flush(void *ctx)
+{
+	struct hdi_file_dev *fd = ctx;
+	return fflush(fd->f) ? HDI_EIO : HDI_OK;
+}
+
+static char *make_tmp(const char *out)
+{
+	size_t n = strlen(out);
+	char *p = malloc(n + 16);
+	mode_t um;
+	int fd;
+	if (!p)
+		return NULL;
+	memcpy(p, out, n);
+	memcpy(p + n, ".tmp-XXXXXX", 12);
+	fd = mkstemp(p);
+	if (fd < 0) {
+		free(p);
+		return NULL;
+	}
+	/* mkstemp makes it private; the result gets the usual mode */
+	um = umask(0);
+	umask(um);
+	fchmod(fd, 0666 & ~um);
+	close(fd);
+	return p;
+}
+
+struct conv {
+	struct ed_image *src, dst;
+	uint64_t size, cs, done;
+	int progress;
+	double shown;
+	unsigned char *buf;
+};
+
+static void show(struct conv *c, int last)
+{
+	double pct = c->size ? 100.0 * (double)c->done / (double)c->size : 100.0;
+	if (!c->progress || (!last && (pct - c->shown < 0.01 || pct >= 100.0)))
+		return;
+	c->shown = pct;
+	printf("    (%.2f/100%%)%s", last ? 100.0 : pct, last ? "\n" : "\r");
+	fflush(stdout);
+}
+
+/* How far from off the source surely reads zeros (0: data or unknown). */
+static uint64_t zero_run(struct conv *c, uint64_t off)
+{
+	struct hdi_qcow2_extent x;
+	uint64_t len;
+	int data;
+	if (c->src->is_qcow2) {
+		if (hdi_qcow2_map(&c->src->q, off, &x) < 0)
+			return 0;
+		return (x.flags & HDI_QCOW2_MAP_ZERO) && !(x.flags & HDI_QCOW2_MAP_DATA)
+		       ? x.length : 0;
+	}
+	edr_file_run(c->src->file.f, c->src->file.size, off, c->size - off,
+		     &data, &len);
+	return data ? 0 : len;
+}
+
+static int cluster_zero(const unsigned char *p, size_t n)
+{
+	static const unsigned char z[4096];
+	while (n) {
+		size_t k = n < sizeof z ? n : sizeof z;
+		if (memcmp(p, z, k))
+			return 0;
+		p += k;
+		n -= k;
+	}
+	return 1;
+}
+
+/* Writes the non-zero clusters of buf (virtual [off, off+n)) in runs. */
+static int put(struct conv *c, uint64_t off, size_t n)
+{
+	size_t i = 0, run = 0;
+	int r;
+	while (i < n) {
+		size_t k = (size_t)(c->cs - ((off + i) & (c->cs - 1u)));
+		if (k > n - i)
+			k = n - i;
+		if (cluster_zero(c->buf + i, k)) {
+			if (i > run && (r = hdi_qcow2_write(&c->dst.q, off + run,
+							   c->buf + run, i - run)))
+				return r;
+			run = i + k;
+		}
+		i += k;
+	}
+	return n > run ? hdi_qcow2_write(&c->dst.q, off + run, c->buf + run, n - run)
+		       : HDI_OK;
+}
+
+static int copy(struct conv *c)
+{
+	uint64_t off = 0, z;
+	int r;
+	while (off < c->size) {
+		size_t n;
+		z = zero_run(c, off);
+		if (z) {
+			off += z < c->size - off ? z : c->size - off;
+			c->done = off;
+			show(c, 0);
+			continue;
+		}
+		n = (size_t)(c->size - off < CHUNK ? c->size - off : CHUNK);
+		r = ed_read(c->src, off, c->buf, n);
+		if (r < 0) {
+			ed_err_code(c->src, "convert: read", r);
+			return 1;
+		}
+		r = put(c, off, n);
+		if (r < 0) {
+			ed_err_code(&c->dst, "convert: write", r);
+			return 1;
+		}
+		off += n;
+		c->done = off;
+		show(c, 0);
+	}
+	return 0;
+}
+
+static int parse(struct ed_image *src, const char *out, int argc, char **argv,
+		 struct ed_qcow2_opts *o, int *progress)
+{
+	int i, r;
+	const char *snap;
+	for (i = 1; i < argc; i++) {
+		if (argv[i] == out)
+			continue;
+		if (!strcmp(argv[i], "-p")) {
+			*progress = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "-O") && i + 1 < argc) {
+			i++;
+			continue;
+		}
+		if (!strncmp(argv[i], "-O", 2))
+			continue;
+		if (edr_snapshot_opt(argc, argv, &i, &snap) == 1)
+			continue;
+		r = ed_qcow2_opts_parse(src->path, o, argc, argv, &i);
+		if (r < 0)
+			return 1;
+		if (!r)
+			return ed_err(src->path, "convert: unexpected argument '%s' (try --help)",
+				      argv[i]);
+	}
+	if (o->backing)
+		return ed_err(src->path, "convert: --backing is not supported; convert writes a standalone image");
+	if (strcmp(o->format, "qcow2"))
+		return ed_err(src->path, "convert: --format must be qcow2 here");
+	return ed_qcow2_opts_check(src->path, o);
+}
+
+int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
+			char **argv)
+{
+	struct ed_qcow2_opts o;
+	struct conv c;
+	int r;
+	if (ed_wants_help(argc, argv)) {
+		fputs(convert_help, stdout);
+		return 0;
+	}
+	memset(&c, 0, sizeof c);
+	ed_qcow2_opts_init(&o);
+	if (parse(src, out, argc, argv, &o, &c.progress))
+		return 1;
+	c.src = src;
+	c.size = ed_disk_size(src);
+	c.cs = 1ull << o.o.cluster_bits;
+	c.buf = malloc(CHUNK);
+	tmp_path = make_tmp(out);
+	if (!c.buf || !tmp_path) {
+		free(c.buf);
+		return ed_err(out, "cannot create a temporary file: %s", strerror(errno));
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	r = ed_create_qcow2_file(tmp_path, &o, c.size);
+	if (!r)
+		r = ed_open(&c.dst, tmp_path, ED_OPEN_RDWR) ? 1 : 0;
+	if (!r) {
+		nosync_ops = *c.dst.file.bdev.ops;
+		nosync_ops.flush = nosync_flush;
+		c.dst.file.bdev.ops = &nosync_ops;
+		show(&c, 0);
+		r = copy(&c);
+		if (ed_close(&c.dst))
+			r = 1;
+	}
+	if (!r && rename(tmp_path, out))
+		r = ed_err(out, "cannot rename the finished image: %s", strerror(errno));
+	if (r)
+		unlink(tmp_path);
+	else
+		show(&c, 1);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	free(tmp_path);
+	tmp_path = NULL;
+	free(c.buf);
+	return r;
+}
