@@ -165,7 +165,9 @@ static int fix_by_zero(struct ck *c, const struct l2walk *w, uint64_t idx,
 	} else {
 		hdi_st_be64(b, QC_OFLAG_ZERO);
 	}
-	r = hdi_qc_overlap(q, QC_OL_ALL & ~(w->active ? QC_OL_ACTIVE_L2 : 0u), off, esz);
+	/* the cheap checks: walking every table for each entry would make a
+	 * repair of many entries quadratic */
+	r = hdi_qc_overlap(q, QC_OL_CHEAP, off, esz);
 	if (r != 0) {
 		c->res->check_errors++;
 		return r < 0 ? r : hdi_qc_err(q, HDI_ECORRUPT,
@@ -753,5 +755,11 @@ int hdi_qcow2_check(hdi_qcow2_t *h, uint32_t repair, struct hdi_qcow2_check *out
 		return HDI_EINVAL;
 	if (repair && (q->file->flags & HDI_BDEV_RDONLY))
 		return hdi_qc_err(q, HDI_EROFS, "repair needs a writable image file");
+	if (q->open_flags & HDI_QCOW2_RDWR) {
+		/* frees the write path still holds back would be freed twice */
+		int r = hdi_qcow2_flush(h);
+		if (r < 0)
+			return r;
+	}
 	return hdi_qc_check(q, repair, out);
 }
