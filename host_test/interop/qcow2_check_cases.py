@@ -144,6 +144,8 @@ CASES += [('rc%d' % b, 'rc_low') for b in (2, 4, 64)]
 CASES += [(b, p) for b in ('c512r64', 'c4kbig', 'c8kr64')
           for p in ['none', 'leak', 'orphan', 'rc_zero', 'copied_l2', 'rt_zero',
                     'rb_zero', 'rt_at_data', 'rt_beyond']]
+CASES += [('extl2', p) for p in ['zero_unaligned', 'l2_to_free', 'bm_both', 'bm_unalloc']]
+CASES += [('comp', p) for p in ['comp_copied', 'comp_rc_zero', 'rb_zero']]
 CASES += [('snap1', p) for p in ['none', 'sn_incomplete', 'sn_l1_unaligned', 'rt_huge']]
 CASES += [('dirty', 'none'), ('dirty', 'leak'), ('dirtysnap', 'none')]
 
@@ -168,7 +170,7 @@ def offsets(base):
 # we count them but do not rewrite the table (a known gap)
 NO_REPAIR = (('sn_incomplete', 'all'),)
 # pokes that change what the guest reads (the others must read as before)
-DATA_POKES = ('l2_to_free', 'l2_reserved')
+DATA_POKES = ('l2_to_free', 'l2_reserved', 'bm_both', 'bm_unalloc')
 
 
 def one_case(job):

@@ -150,6 +150,21 @@ def poke(path, what, voff=0, voff2=None):
         elif what == 'rt_beyond':       # pointer to a block past the end
             end = (im.file_size() + im.cs - 1) & ~(im.cs - 1)
             im.put64(im.rt_off + 8, end + 4 * im.cs)
+        elif what == 'bm_both':         # extended L2: allocated and zero
+            p = im.l2e_pos(voff)
+            im.put64(p + 8, im.u64(p + 8) | (1 << 32))
+        elif what == 'bm_unalloc':      # extended L2: allocated, no cluster
+            p = im.l2e_pos(voff2)
+            im.put64(p + 8, im.u64(p + 8) | 1)
+        elif what == 'comp_copied':     # COPIED on a compressed entry
+            e = im.l2e(0)
+            assert e & (1 << 62)
+            im.set_l2e(0, e | COPIED)
+        elif what == 'comp_rc_zero':    # compressed data with refcount 0
+            e = im.l2e(0)
+            assert e & (1 << 62)
+            off = e & ((1 << (62 - (im.cb - 8))) - 1)
+            im.set_rc(off >> im.cb, 0)
         elif what == 'rt_huge':         # pointer past what qemu can address
             im.put64(im.rt_off, 0xd5d5d5d5d5d5d5d5)
         elif what == 'sn_incomplete':   # v3 entry without the 16 extra bytes
