@@ -158,6 +158,15 @@ qemu-img create -q -f qcow2 -b base.raw nofmt.qcow2 2M 2>/dev/null ||
 	qemu-img create -q -f qcow2 -u -b base.raw -F raw nofmt.qcow2 2M
 same chain-backing-format nofmt.qcow2
 
+# a missing backing file: info still works (as qemu-img info), reads fail
+qemu-img create -q -f qcow2 -u -b nowhere/gone.qcow2 -F qcow2 orphan.qcow2 1M
+jcmp info orphan orphan.qcow2 info --json -- info --output=json
+if "$ED" orphan.qcow2 read 0 512 >/dev/null 2>err; then
+	notok orphan-read "exit 0"
+else
+	grep -q "gone.qcow2" err && ok orphan-read || notok orphan-read "$(cat err)"
+fi
+
 # --- internal snapshots --------------------------------------------------------
 qemu-img create -q -f qcow2 snap.qcow2 2M
 qio snap.qcow2 -c "write -P 0xd1 0 1M"
