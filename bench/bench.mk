@@ -7,7 +7,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.a,$^)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)

@@ -27,7 +27,7 @@ TMP = os.path.join(BUILD, "bench-tmp")
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 N_WRITES = int(os.environ.get("BENCH_WRITES", "4000"))
 N_READS = int(os.environ.get("BENCH_READS", "20000"))
-N_ALLOCS = int(os.environ.get("BENCH_ALLOCS", "4096"))
+N_ALLOCS = int(os.environ.get("BENCH_ALLOCS", "8192"))
 MiB = 1 << 20
 GiB = 1 << 30
 CLUSTER = 64 * 1024
@@ -66,10 +66,10 @@ def run(argv, stdin=None):
     out = fout.read().decode(errors="replace")
     err = ferr.read().decode(errors="replace")
     if rc:
-        return dict(wall=0, rss=0, rc=rc, out=out, err=err)
+        return dict(wall=0, cpu=0, rss=0, rc=rc, out=out, err=err)
     with open(res) as f:
-        ns, kib, code = (int(x) for x in f.read().split())
-    return dict(wall=ns / 1e9, rss=kib * 1024, rc=code, out=out, err=err)
+        ns, kib, code, cpu = (int(x) for x in f.read().split())
+    return dict(wall=ns / 1e9, cpu=cpu / 1e9, rss=kib * 1024, rc=code, out=out, err=err)
 
 
 def must(argv):
@@ -108,9 +108,9 @@ def fmt_size(s):
 
 def measure(title, sides, runs=RUNS):
     """sides: list of (label, prepare(), argv, stdin). Interleaved runs;
-    returns {label: dict(wall=median, rss=max, rc, err, out, walls)}."""
+    returns {label: dict(wall=median, cpu=median, rss=max, rc, err, out, walls)}."""
     p("\n== %s" % title)
-    res = {s[0]: dict(walls=[], rss=0, rc=0, err="", out="") for s in sides}
+    res = {s[0]: dict(walls=[], cpus=[], rss=0, rc=0, err="", out="") for s in sides}
     for _ in range(runs):
         for label, prepare, argv, stdin in sides:
             r = res[label]
@@ -124,6 +124,7 @@ def measure(title, sides, runs=RUNS):
             if x["rc"]:
                 continue
             r["walls"].append(x["wall"])
+            r["cpus"].append(x["cpu"])
             r["rss"] = max(r["rss"], x["rss"])
     for label, _, argv, _ in sides:
         r = res[label]
@@ -134,8 +135,9 @@ def measure(title, sides, runs=RUNS):
             p("        %s" % " ".join(argv))
             continue
         r["wall"] = statistics.median(r["walls"])
-        p("  %-5s %8.3f s  (runs %s)  peak RSS %6.1f MiB   %s" % (
-            label, r["wall"], " ".join("%.3f" % w for w in r["walls"]),
+        r["cpu"] = statistics.median(r["cpus"])
+        p("  %-5s %8.3f s  (runs %s)  cpu %.3f s  peak RSS %6.1f MiB   %s" % (
+            label, r["wall"], " ".join("%.3f" % w for w in r["walls"]), r["cpu"],
             r["rss"] / MiB, " ".join(argv)))
     return res
 
@@ -334,7 +336,9 @@ def bench_random(src):
 def bench_alloc():
     p("\n== allocation cost per new cluster: images holding 1 GiB vs 8 GiB of allocated "
       "clusters (qemu-img create -o preallocation=metadata, then resize +256 MiB);\n"
-      "   %d x 4 KiB writes, one per new cluster, timed inside bench_io (flush without fsync)" % N_ALLOCS)
+      "   %d x 4 KiB writes, one per new cluster, timed inside bench_io (flush without fsync);\n"
+      "   the target uses CPU time (user+system): wall time on a shared machine mostly measures\n"
+      "   the other processes" % N_ALLOCS)
     grow = max(256 * MiB, N_ALLOCS * CLUSTER)
     per = {}
     for _ in range(RUNS):
@@ -345,11 +349,12 @@ def bench_alloc():
                   img, str(gib * GiB)])
             must(["qemu-img", "resize", "-q", img, str(gib * GiB + grow)])
             r = run([BIO, "alloc", img, str(gib * GiB), str(N_ALLOCS), str(CLUSTER)])
-            d = per.setdefault(gib, dict(ns=[], rss=0, rc=0, err="", img=img))
+            d = per.setdefault(gib, dict(ns=[], wall=[], rss=0, rc=0, err="", img=img))
             if r["rc"]:
                 d["rc"], d["err"] = r["rc"], r["err"]
                 continue
-            d["ns"].append(float(r["out"].split()[1]))
+            d["wall"].append(float(r["out"].split()[1]))
+            d["ns"].append(float(r["out"].split()[2]))
             d["rss"] = max(d["rss"], r["rss"])
             d["io"] = [l for l in r["err"].splitlines() if l.startswith("io ")]
     med = {}
@@ -359,17 +364,18 @@ def bench_alloc():
               (d["err"].strip().splitlines() or ["no message"])[-1]))
             continue
         med[gib] = statistics.median(d["ns"])
-        p("  %d GiB: %8.0f ns per allocation (runs %s), peak RSS %.1f MiB; %s" % (
-            gib, med[gib], " ".join("%.0f" % x for x in d["ns"]), d["rss"] / MiB,
-            d["io"][0] if d.get("io") else ""))
+        p("  %d GiB: %6.0f ns CPU per allocation (runs %s; wall median %.0f ns), peak RSS %.1f MiB;\n"
+          "         %s" % (gib, med[gib], " ".join("%.0f" % x for x in d["ns"]),
+                           statistics.median(d["wall"]), d["rss"] / MiB,
+                           d["io"][0] if d.get("io") else ""))
         check_image("allocation %d GiB image" % gib, d["img"])
         rm(d["img"])
     if 1 in med and 8 in med:
         r = med[8] / med[1]
         p("  ratio 8 GiB / 1 GiB %.2f" % r)
-        target(r <= 1.2, "allocation cost 8 GiB / 1 GiB %.2f (target <= 1.2)" % r)
+        target(r <= 1.2, "allocation cost (CPU) 8 GiB / 1 GiB %.2f (target <= 1.2)" % r)
         table.append("| allocation per new cluster (ours only): 1 GiB / 8 GiB allocated | "
-                     "%.1f µs / %.1f µs | - | 8G/1G %.2f | %.0f / %.0f MiB | - |" % (
+                     "%.1f µs / %.1f µs CPU | - | 8G/1G %.2f | %.0f / %.0f MiB | - |" % (
                          med[1] / 1000, med[8] / 1000, r, per[1]["rss"] / MiB, per[8]["rss"] / MiB))
     else:
         target(False, "allocation cost: ours did not complete")

@@ -4,7 +4,8 @@
  * from Python, every process would seem to need Python's memory.
  *
  *   bench_run RESULT_FILE [-i STDIN_FILE] -- COMMAND [ARGS...]
- * writes "wall_ns maxrss_kib exit_code" to RESULT_FILE; the command's
+ * writes "wall_ns maxrss_kib exit_code cpu_ns" to RESULT_FILE (cpu: user +
+ * system time of the command); the command's
  * stdout and stderr are this process's. */
 #define _DEFAULT_SOURCE
 #include <fcntl.h>
@@ -63,9 +64,11 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 2;
 	}
-	fprintf(out, "%lld %ld %d\n",
+	fprintf(out, "%lld %ld %d %lld\n",
 		(long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL +
 			(t1.tv_nsec - t0.tv_nsec),
-		ru.ru_maxrss, code);
+		ru.ru_maxrss, code,
+		(long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
+			(long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL);
 	return fclose(out) ? 2 : 0;
 }
