@@ -63,9 +63,67 @@ static const char *ol_name(int hit)
 	return "write would overwrite the bitmap directory";
 }
 
+/* Does an entry of the refcount table (to rt_used) or of the active L1
+ * point into clusters [cs, cs+cn)? One cache slice at a time. */
+static int walk(struct qcow2 *q, bool l1, uint64_t cs, uint64_t cn)
+{
+	struct qc_cache *c = l1 ? &q->l2c : &q->rc;
+	uint64_t base = l1 ? q->active.offset : q->rt_offset;
+	uint64_t n = l1 ? q->active.size : hdi_qcw(q)->rt_used, i = 0;
+	uint64_t mask = l1 ? QC_L1E_OFFSET_MASK : QC_RTE_OFFSET_MASK;
+	uint32_t per = c->slice_size >> 3;
+	while (i < n) {
+		uint64_t off = base + i * 8u, soff = off & ~(uint64_t)(c->slice_size - 1u);
+		uint32_t j = (uint32_t)((off - soff) >> 3);
+		int hit = 0;
+		void *s;
+		int r = hdi_qc_cache_get(c, soff, l1 ? QC_KIND_L1 : QC_KIND_REFTABLE, &s);
+		if (r < 0)
+			return r;
+		for (; j < per && i < n; j++, i++) {
+			uint64_t ci = (hdi_ld_be64((uint8_t *)s + j * 8u) & mask) >> q->cluster_bits;
+			if (ci && ci >= cs && ci - cs < cn)
+				hit = l1 ? QC_OL_ACTIVE_L2 : QC_OL_REFCOUNT_BLOCK;
+		}
+		hdi_qc_cache_put(c, &s);
+		if (hit)
+			return hit;
+	}
+	return 0;
+}
+
+/* Raw entries, unchecked: a bad one is the read path's to report. */
+int hdi_qcw_scan_rt(struct qcow2 *q)
+{
+	struct qc_cache *c = &q->rc;
+	uint32_t per = c->slice_size >> 3, j;
+	uint64_t i;
+	hdi_qcw(q)->rt_used = 0;
+	for (i = 0; i < q->rt_entries; i += per) {
+		void *s;
+		int r = hdi_qc_cache_get(c, q->rt_offset + (i << 3), QC_KIND_REFTABLE, &s);
+		if (r < 0)
+			return r;
+		for (j = 0; j < per && i + j < q->rt_entries; j++)
+			if (hdi_ld_be64((uint8_t *)s + j * 8u) & QC_RTE_OFFSET_MASK)
+				hdi_qcw(q)->rt_used = i + j + 1u;
+		hdi_qc_cache_put(c, &s);
+	}
+	return HDI_OK;
+}
+
 int hdi_qcw_check(struct qcow2 *q, uint32_t mask, uint64_t off, uint64_t len)
 {
-	int hit = hdi_qc_overlap(q, mask, off, len);
+	uint64_t cs = off >> q->cluster_bits, end;
+	int hit;
+	if (!len)
+		return HDI_OK;
+	end = ((off + len - 1u) >> q->cluster_bits) + 1u;
+	hit = hdi_qc_overlap(q, mask & ~(QC_OL_ACTIVE_L2 | QC_OL_REFCOUNT_BLOCK), off, len);
+	if (hit == 0 && (mask & QC_OL_REFCOUNT_BLOCK))
+		hit = walk(q, false, cs, end - cs);
+	if (hit == 0 && (mask & QC_OL_ACTIVE_L2))
+		hit = walk(q, true, cs, end - cs);
 	if (hit < 0)
 		return hit;
 	return hit ? hdi_qcw_corrupt(q, ol_name(hit)) : HDI_OK;

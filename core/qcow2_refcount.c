@@ -221,7 +221,7 @@ static int new_block(struct qcow2 *q, uint64_t k, uint64_t b)
 	bool fresh;
 	int r = hdi_qcw_make_room(q, off, q->cluster_size, &fresh);
 	if (r == HDI_OK)
-		r = hdi_qcw_check(q, QC_OL_CHEAP, off, q->cluster_size);
+		r = hdi_qcw_check(q, QW_OL_DATA, off, q->cluster_size);
 	if (r == HDI_OK && !fresh)
 		r = hdi_qcw_zero_fill(q, off, q->cluster_size);
 	if (r == HDI_OK)
@@ -230,6 +230,8 @@ static int new_block(struct qcow2 *q, uint64_t k, uint64_t b)
 		r = hdi_bdev_flush(q->file);
 	if (r == HDI_OK)
 		r = set_rt(q, k, off);
+	if (r == HDI_OK && k + 1u > hdi_qcw(q)->rt_used)
+		hdi_qcw(q)->rt_used = k + 1u;
 	return r;
 }
 
@@ -283,7 +285,7 @@ static int grow_reftable(struct qcow2 *q)
 	if (r == HDI_OK)
 		r = hdi_qcw_make_room(q, area, (nb + tc) << cb, &fresh);
 	if (r == HDI_OK)
-		r = hdi_qcw_check(q, QC_OL_CHEAP, area, (nb + tc) << cb);
+		r = hdi_qcw_check(q, QW_OL_DATA, area, (nb + tc) << cb);
 	if (r == HDI_OK && !fresh)
 		r = hdi_qcw_zero_fill(q, area, (nb + tc) << cb);
 	/* block j (index old + j, at cluster a + j) counts the area clusters
@@ -313,6 +315,7 @@ static int grow_reftable(struct qcow2 *q)
 	q->rt_offset = new_off;
 	q->rt_clusters = (uint32_t)tc;
 	q->rt_entries = ents;
+	hdi_qcw(q)->rt_used = old + nb;
 	hdi_qc_cache_discard(&q->rc, old_off, (uint64_t)old_cl << cb);
 	/* nothing on disk points at the old table any more */
 	return hdi_qcw_free_now(q, old_off, (uint64_t)old_cl << cb);
@@ -361,7 +364,7 @@ int hdi_qcw_alloc(struct qcow2 *q, uint64_t n, bool exact, uint64_t *off,
 		*got = sc.len;
 		r = hdi_qcw_make_room(q, *off, sc.len << q->cluster_bits, fresh);
 		if (r == HDI_OK)
-			r = hdi_qcw_check(q, QC_OL_CHEAP, *off, sc.len << q->cluster_bits);
+			r = hdi_qcw_check(q, QW_OL_DATA, *off, sc.len << q->cluster_bits);
 		if (r == HDI_OK)
 			r = rc_update(q, sc.start, sc.len, +1);
 		if (r < 0)

@@ -139,7 +139,6 @@ int hdi_qc_rw_open(struct qcow2 *q)
 	struct qc_wr *w = hdi_qcw(q);
 	int r;
 	memset(w, 0, sizeof(*w));
-	q->meta_write_hook = hdi_qcw_meta_hook;
 	if (q->incompat & HDI_QCOW2_INCOMPAT_CORRUPT) {
 		w->flags |= QW_CORRUPT;   /* readable; writes refused */
 		return HDI_OK;
@@ -153,6 +152,11 @@ int hdi_qc_rw_open(struct qcow2 *q)
 		if (r < 0)
 			return r;
 	}
+	/* from here every metadata write is overlap-checked */
+	q->meta_write_hook = hdi_qcw_meta_hook;
+	r = hdi_qcw_scan_rt(q);
+	if (r < 0)
+		return r;
 	if (q->version >= 3 && (q->autoclear & ~KNOWN_AUTOCLEAR)) {
 		uint8_t b[8];
 		hdi_st_be64(b, q->autoclear & KNOWN_AUTOCLEAR);

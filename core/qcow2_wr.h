@@ -22,6 +22,7 @@ struct qw_range { uint64_t off, len; };
 
 struct qc_wr {
 	uint64_t free_hint;      /* allocator cursor: no free cluster below it */
+	uint64_t rt_used;        /* refcount-table entries up to the last used */
 	uint32_t flags;          /* QW_* */
 	uint32_t npend;
 	struct qw_range pend[QW_PEND];   /* frees waiting for an L2 flush */
@@ -48,8 +49,14 @@ int hdi_qcw_begin(struct qcow2 *q);
 /* Sets the corrupt bit (v3) and refuses further writes; returns ECORRUPT. */
 int hdi_qcw_corrupt(struct qcow2 *q, const char *msg);
 /* Overlap check of a write to [off, off+len) against the structures in
- * mask; a hit marks the image corrupt. */
+ * mask; a hit marks the image corrupt. Refcount blocks and active L2
+ * tables are found by walking the refcount table (to its last used entry)
+ * and the active L1 a slice at a time. */
 int hdi_qcw_check(struct qcow2 *q, uint32_t mask, uint64_t off, uint64_t len);
+/* What data and newly allocated clusters are checked against. */
+#define QW_OL_DATA (QC_OL_CHEAP | QC_OL_ACTIVE_L2 | QC_OL_REFCOUNT_BLOCK)
+/* Finds rt_used (after open, repair or anything that rewrote the table). */
+int hdi_qcw_scan_rt(struct qcow2 *q);
 /* The cache's write hook: every metadata slice is overlap-checked. */
 int hdi_qcw_meta_hook(struct qcow2 *q, enum qc_kind kind, uint64_t off,
 		      uint32_t len);

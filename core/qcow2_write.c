@@ -238,7 +238,7 @@ static int write_cluster(struct qcow2 *q, uint64_t l2, uint64_t idx,
 	if (q->subclusters == 1u)
 		nbm = 0;
 	ne = j.target | QC_OFLAG_COPIED;
-	r = hdi_qcw_check(q, QC_OL_CHEAP, j.target, q->cluster_size);
+	r = hdi_qcw_check(q, QW_OL_DATA, j.target, q->cluster_size);
 	if (r == HDI_OK)
 		r = write_subs(q, &j, sel, comp);
 	if (r < 0)
@@ -281,7 +281,7 @@ static int write_whole(struct qcow2 *q, uint64_t l2, uint64_t idx, uint64_t cv,
 		host = c0.host;
 		fresh = false;
 		got = k;
-		r = hdi_qcw_check(q, QC_OL_CHEAP, host, k << q->cluster_bits);
+		r = hdi_qcw_check(q, QW_OL_DATA, host, k << q->cluster_bits);
 	} else {
 		r = hdi_qcw_alloc(q, k, false, &host, &got, &fresh);
 	}
