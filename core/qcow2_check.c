@@ -464,7 +464,11 @@ static int walk_bitmaps(struct ck *c)
 
 /* ---- refcount blocks (QEMU's check_refblocks) ---------------------------- */
 /* A refcount block past the end of the file: with repair, QEMU grows the
- * file to hold it (it then reads as zeros). */
+ * file to hold it (it then reads as zeros). Not by more than this, though:
+ * a pointer that far out is garbage, and the rebuild that follows does not
+ * need it (QEMU would make the file that large). */
+#define OUTSIDE_GROW_MAX (1ull << 30)
+
 static void refblock_outside(struct ck *c, uint64_t off, uint64_t cl)
 {
 	struct qcow2 *q = c->q;
@@ -476,7 +480,8 @@ static void refblock_outside(struct ck *c, uint64_t off, uint64_t cl)
 		err_once(c);
 		return;
 	}
-	if (hdi_add_ok(off, q->cluster_size, &end) && (end >> q->cluster_bits) <= INT32_MAX) {
+	if (hdi_add_ok(off, q->cluster_size, &end) && (end >> q->cluster_bits) <= INT32_MAX &&
+	    end - q->file_size <= OUTSIDE_GROW_MAX) {
 		memset(q->scratch, 0, q->scratch_size);
 		for (done = 0, r = HDI_OK; r == HDI_OK && done < q->cluster_size; done += n) {
 			n = hdi_min64(q->scratch_size, q->cluster_size - done);

@@ -82,8 +82,6 @@ int hdi_qc_ck_l1_read(struct qcow2 *q, uint64_t end, uint64_t off, uint64_t *e);
  * returns 1 when the refcount block pointer is unusable (a check error),
  * a negative code on I/O errors, else 0. */
 int hdi_qc_ck_get(struct ck *c, uint64_t i, uint64_t *v);
-/* Stores refcount v for cluster i (its refcount block exists). */
-int hdi_qc_ck_set(struct ck *c, uint64_t i, uint64_t v);
 /* compare_refcounts for the window's clusters. */
 int hdi_qc_ck_compare(struct ck *c, uint32_t fix, struct ck_counts *n);
 /* check_oflag_copied over the active L1 and its L2 tables. */

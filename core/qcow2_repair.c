@@ -57,59 +57,71 @@ int hdi_qc_ck_get(struct ck *c, uint64_t i, uint64_t *v)
 	return HDI_OK;
 }
 
-int hdi_qc_ck_set(struct ck *c, uint64_t i, uint64_t v)
+/* ---- compare_refcounts -------------------------------------------------------- */
+/* Cluster i against its stored refcount: entry idx of the pinned refcount
+ * slice s, or 0 when s is NULL (no block, nothing to fix it in). */
+static void compare_one(struct ck *c, uint32_t fix, struct ck_counts *n,
+			uint64_t i, void *s, uint32_t idx)
 {
 	struct qcow2 *q = c->q;
-	uint64_t rb;
-	uint32_t idx;
-	void *s;
-	int r = block_of(c, i, &rb);
-	if (r != 0 || !rb)
-		return r < 0 ? r : HDI_ECORRUPT;
-	r = hdi_qc_cache_get(&q->rc, slice_of(q, rb, i, &idx), QC_KIND_REFBLOCK, &s);
-	if (r < 0)
-		return r;
-	hdi_qc_refcount_st(q, s, idx, v);
-	hdi_qc_cache_mark_dirty(&q->rc, s);
-	hdi_qc_cache_put(&q->rc, &s);
-	if (!v)   /* a freed cluster must not be read back as a table */
-		hdi_qc_cache_discard(&q->l2c, i << q->cluster_bits, q->cluster_size);
-	return HDI_OK;
+	uint64_t r1 = s ? hdi_qc_refcount_ld(q, s, idx) : 0;
+	uint64_t r2 = hdi_qc_refcount_ld(q, c->imrt, (uint32_t)(i - c->w0));
+	uint64_t *fixed = NULL;
+	if (r1 || r2)
+		c->highest = i;
+	if (r1 == r2)
+		return;
+	if (!r1)
+		c->rebuild = true;
+	else if (r1 > r2 && (fix & HDI_QCOW2_REPAIR_LEAKS))
+		fixed = &n->leaks_fixed;
+	else if (r1 < r2 && (fix & HDI_QCOW2_REPAIR_ERRORS))
+		fixed = &n->corruptions_fixed;
+	if (fixed) {
+		hdi_qc_refcount_st(q, s, idx, r2);
+		hdi_qc_cache_mark_dirty(&q->rc, s);
+		if (!r2)   /* a freed cluster must not be read back as a table */
+			hdi_qc_cache_discard(&q->l2c, i << q->cluster_bits, q->cluster_size);
+		(*fixed)++;
+	} else if (r1 < r2) {
+		n->corruptions++;
+	} else {
+		n->leaks++;
+	}
 }
 
-/* ---- compare_refcounts -------------------------------------------------------- */
+/* One refcount slice at a time; a missing block (or one past the end of
+ * the file, which reads as zeros) without any cache traffic. */
 int hdi_qc_ck_compare(struct ck *c, uint32_t fix, struct ck_counts *n)
 {
 	struct qcow2 *q = c->q;
-	uint64_t i, end = hdi_min64(c->w0 + c->wcap, c->imrt_size), r1, r2;
-	uint64_t *fixed;
+	uint64_t i = c->w0, end = hdi_min64(c->w0 + c->wcap, c->imrt_size);
+	uint64_t rend, send, rb;
+	uint32_t idx, per = 1u << (q->rc.slice_bits + 3u - q->refcount_order);
+	void *s;
 	int r;
-	for (i = c->w0; i < end; i++) {
-		r = hdi_qc_ck_get(c, i, &r1);
-		if (r != 0) {
+	while (i < end) {
+		rend = hdi_min64(end, ((i >> q->rb_bits) + 1u) << q->rb_bits);
+		r = block_of(c, i, &rb);
+		if (r != 0) {   /* QEMU cannot read any refcount of this block */
+			n->check_errors += rend - i;
+			i = rend;
+			continue;
+		}
+		if (!rb || rb >= q->file_size) {
+			for (; i < rend; i++)
+				compare_one(c, fix, n, i, NULL, 0);
+			continue;
+		}
+		r = hdi_qc_cache_get(&q->rc, slice_of(q, rb, i, &idx), QC_KIND_REFBLOCK, &s);
+		if (r < 0) {
 			n->check_errors++;
+			i++;
 			continue;
 		}
-		r2 = hdi_qc_refcount_ld(q, c->imrt, (uint32_t)(i - c->w0));
-		if (r1 || r2)
-			c->highest = i;
-		if (r1 == r2)
-			continue;
-		fixed = NULL;
-		if (!r1)
-			c->rebuild = true;   /* no refcount block to fix it in */
-		else if (r1 > r2 && (fix & HDI_QCOW2_REPAIR_LEAKS))
-			fixed = &n->leaks_fixed;
-		else if (r1 < r2 && (fix & HDI_QCOW2_REPAIR_ERRORS))
-			fixed = &n->corruptions_fixed;
-		if (fixed && hdi_qc_ck_set(c, i, r2) == HDI_OK) {
-			(*fixed)++;
-			continue;
-		}
-		if (r1 < r2)
-			n->corruptions++;
-		else
-			n->leaks++;
+		for (send = hdi_min64(rend, i + (per - idx)); i < send; i++, idx++)
+			compare_one(c, fix, n, i, s, idx);
+		hdi_qc_cache_put(&q->rc, &s);
 	}
 	return HDI_OK;
 }
