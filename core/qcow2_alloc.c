@@ -69,9 +69,13 @@ static int walk(struct qcow2 *q, bool l1, uint64_t cs, uint64_t cn)
 {
 	struct qc_cache *c = l1 ? &q->l2c : &q->rc;
 	uint64_t base = l1 ? q->active.offset : q->rt_offset;
-	uint64_t n = l1 ? q->active.size : hdi_qcw(q)->rt_used, i = 0;
+	uint64_t n = l1 ? hdi_qcw(q)->l1_used : hdi_qcw(q)->rt_used, i = 0;
 	uint64_t mask = l1 ? QC_L1E_OFFSET_MASK : QC_RTE_OFFSET_MASK;
 	uint32_t per = c->slice_size >> 3;
+	if (n > QW_WALK_MAX)
+		return 0;
+	if (l1 && n > q->active.size)
+		n = q->active.size;
 	while (i < n) {
 		uint64_t off = base + i * 8u, soff = off & ~(uint64_t)(c->slice_size - 1u);
 		uint32_t j = (uint32_t)((off - soff) >> 3);
@@ -92,24 +96,36 @@ static int walk(struct qcow2 *q, bool l1, uint64_t cs, uint64_t cn)
 	return 0;
 }
 
-/* Raw entries, unchecked: a bad one is the read path's to report. */
-int hdi_qcw_scan_rt(struct qcow2 *q)
+/* Entries up to the last non-zero one of a table, raw and unchecked (a
+ * bad entry is the read path's to report). */
+static int last_used(struct qcow2 *q, struct qc_cache *c, enum qc_kind kind,
+		     uint64_t base, uint64_t n, uint64_t mask, uint64_t *used)
 {
-	struct qc_cache *c = &q->rc;
 	uint32_t per = c->slice_size >> 3, j;
 	uint64_t i;
-	hdi_qcw(q)->rt_used = 0;
-	for (i = 0; i < q->rt_entries; i += per) {
+	*used = 0;
+	for (i = 0; i < n; i += per) {
 		void *s;
-		int r = hdi_qc_cache_get(c, q->rt_offset + (i << 3), QC_KIND_REFTABLE, &s);
+		int r = hdi_qc_cache_get(c, base + (i << 3), kind, &s);
 		if (r < 0)
 			return r;
-		for (j = 0; j < per && i + j < q->rt_entries; j++)
-			if (hdi_ld_be64((uint8_t *)s + j * 8u) & QC_RTE_OFFSET_MASK)
-				hdi_qcw(q)->rt_used = i + j + 1u;
+		for (j = 0; j < per && i + j < n; j++)
+			if (hdi_ld_be64((uint8_t *)s + j * 8u) & mask)
+				*used = i + j + 1u;
 		hdi_qc_cache_put(c, &s);
 	}
 	return HDI_OK;
+}
+
+int hdi_qcw_scan_tables(struct qcow2 *q)
+{
+	struct qc_wr *w = hdi_qcw(q);
+	int r = last_used(q, &q->rc, QC_KIND_REFTABLE, q->rt_offset, q->rt_entries,
+			  QC_RTE_OFFSET_MASK, &w->rt_used);
+	if (r == HDI_OK && q->active.size)
+		r = last_used(q, &q->l2c, QC_KIND_L1, q->active.offset, q->active.size,
+			      QC_L1E_OFFSET_MASK, &w->l1_used);
+	return r;
 }
 
 int hdi_qcw_check(struct qcow2 *q, uint32_t mask, uint64_t off, uint64_t len)
@@ -198,6 +214,8 @@ int hdi_qcw_set_l1(struct qcow2 *q, uint64_t idx, uint64_t entry)
 {
 	if (idx >= q->active.size)
 		return HDI_EINVAL;
+	if (entry && idx + 1u > hdi_qcw(q)->l1_used)
+		hdi_qcw(q)->l1_used = idx + 1u;
 	return set_u64(q, QC_KIND_L1, q->active.offset + idx * 8u, entry, false, 0);
 }
 

@@ -154,7 +154,7 @@ int hdi_qc_rw_open(struct qcow2 *q)
 	}
 	/* from here every metadata write is overlap-checked */
 	q->meta_write_hook = hdi_qcw_meta_hook;
-	r = hdi_qcw_scan_rt(q);
+	r = hdi_qcw_scan_tables(q);
 	if (r < 0)
 		return r;
 	if (q->version >= 3 && (q->autoclear & ~KNOWN_AUTOCLEAR)) {

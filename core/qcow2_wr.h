@@ -23,6 +23,7 @@ struct qw_range { uint64_t off, len; };
 struct qc_wr {
 	uint64_t free_hint;      /* allocator cursor: no free cluster below it */
 	uint64_t rt_used;        /* refcount-table entries up to the last used */
+	uint64_t l1_used;        /* active L1 entries up to the last used */
 	uint32_t flags;          /* QW_* */
 	uint32_t npend;
 	struct qw_range pend[QW_PEND];   /* frees waiting for an L2 flush */
@@ -55,8 +56,12 @@ int hdi_qcw_corrupt(struct qcow2 *q, const char *msg);
 int hdi_qcw_check(struct qcow2 *q, uint32_t mask, uint64_t off, uint64_t len);
 /* What data and newly allocated clusters are checked against. */
 #define QW_OL_DATA (QC_OL_CHEAP | QC_OL_ACTIVE_L2 | QC_OL_REFCOUNT_BLOCK)
-/* Finds rt_used (after open, repair or anything that rewrote the table). */
-int hdi_qcw_scan_rt(struct qcow2 *q);
+/* Finds rt_used and l1_used (at open). */
+int hdi_qcw_scan_tables(struct qcow2 *q);
+/* Longest table the per-write walks go through (64 KiB of entries);
+ * beyond it (huge disks with tiny clusters) those two checks are skipped
+ * and the refcount-0 rule of the allocator is what guards. */
+#define QW_WALK_MAX 8192u
 /* The cache's write hook: every metadata slice is overlap-checked. */
 int hdi_qcw_meta_hook(struct qcow2 *q, enum qc_kind kind, uint64_t off,
 		      uint32_t len);
