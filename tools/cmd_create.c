@@ -298,7 +298,9 @@ int ed_cmd_create(const char *image, int argc, char **argv)
 static const char resize_help[] =
 	"usage: edqcow2 IMAGE resize [+|-]SIZE [--shrink]\n"
 	"Changes the virtual disk size (+/- relative to the current size).\n"
-	"Shrinking needs --shrink: data past the new end is lost.\n";
+	"The new area of a grown disk reads as zeros. Shrinking a qcow2 image\n"
+	"over allocated data needs --shrink (that data is dropped); a raw\n"
+	"image always needs it.\n";
 
 int ed_cmd_resize(const char *image, int argc, char **argv)
 {
@@ -324,7 +326,8 @@ int ed_cmd_resize(const char *image, int argc, char **argv)
 		sign = *arg++ == '+' ? 1 : -1;
 	if (ed_parse_size(arg, &v))
 		return ed_err(image, "resize: invalid size '%s'", arg);
-	if (ed_open(&im, image, ED_OPEN_RDWR | ED_OPEN_NO_BACKING))
+	/* with the backing file open, growth zeroes only what it covers */
+	if (ed_open(&im, image, ED_OPEN_RDWR))
 		return 1;
 	cur = ed_disk_size(&im);
 	if (sign > 0 && v > UINT64_MAX - cur - 511u) {
@@ -338,7 +341,7 @@ int ed_cmd_resize(const char *image, int argc, char **argv)
 	size = sign > 0 ? cur + v : sign < 0 ? cur - v : v;
 	if (im.is_qcow2)
 		size = (size + 511u) & ~(uint64_t)511u;
-	if (size < cur && !shrink) {
+	if (!im.is_qcow2 && size < cur && !shrink) {
 		ed_close(&im);
 		return ed_err(image, "resize: use --shrink to shrink the image (data past the new end is lost)");
 	}

@@ -135,3 +135,21 @@ refuse no-size
 refuse bfmt-alone 1M --backing-format raw
 refuse missing-backing 1M --backing nonexistent.qcow2
 refuse bad-compat 1M --compat 2.0
+
+# resize: relative sizes, shrink over data needs --shrink, over nothing not
+"$ED" "$T/rs.qcow2" create 10M >/dev/null 2>&1
+printf 'x' > "$T/one"
+"$ED" "$T/rs.qcow2" write 9437184 "$T/one" >/dev/null 2>&1
+"$ED" "$T/rs.qcow2" resize +6M >/dev/null 2>&1
+info_is resize-plus "$T/rs.qcow2" virtual-size=16777216
+"$ED" "$T/rs.qcow2" resize -2M >/dev/null 2>&1
+info_is resize-minus-empty "$T/rs.qcow2" virtual-size=14680064
+if "$ED" "$T/rs.qcow2" resize 5M >/dev/null 2>&1; then notok resize-refuses-data "shrank over data"
+else ok resize-refuses-data; fi
+info_is resize-refused-unchanged "$T/rs.qcow2" virtual-size=14680064
+"$ED" "$T/rs.qcow2" resize 5M --shrink >/dev/null 2>&1
+info_is resize-shrink "$T/rs.qcow2" virtual-size=5242880
+qcheck resize-check "$T/rs.qcow2"
+"$ED" "$T/rs.raw" create 1M --format raw >/dev/null 2>&1
+"$ED" "$T/rs.raw" resize 3M >/dev/null 2>&1
+expect_eq resize-raw "$(stat -c %s "$T/rs.raw")" 3145728
