@@ -665,7 +665,7 @@ static int ck_setup(struct ck *c, struct qcow2 *q, struct hdi_qcow2_check *res)
 	c->res = res;
 	c->rc_max = q->refcount_bits == 64u ? UINT64_MAX
 					    : (1ull << q->refcount_bits) - 1u;
-	while (bits < 40u && (1ull << bits) < want)
+	while (bits < 31u && (1ull << bits) < want)   /* 32-bit indexes */
 		bits++;
 	bytes = ((1ull << bits) << q->refcount_order) >> 3;
 	if (bytes > (SIZE_MAX >> 1))
