@@ -157,7 +157,8 @@ struct qcow2 {
 	uint32_t crypt_method;
 	uint32_t header_length;
 	uint32_t compression_type;
-	uint64_t size;            /* virtual size (header) */
+	uint64_t size;            /* virtual size: the header's, rounded down
+				   * to 512 as QEMU's total_sectors does */
 	uint64_t l1_offset;       /* header copy; see also q->active */
 	uint32_t l1_size;
 	uint64_t rt_offset;       /* refcount table */

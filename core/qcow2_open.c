@@ -341,6 +341,8 @@ static int parse_tables(struct qcow2 *q, const uint8_t *h)
 		return hdi_qc_err(q, HDI_ECORRUPT, "image is too big");
 	if ((uint64_t)q->l1_size < l1_need)
 		return hdi_qc_err(q, HDI_ECORRUPT, "L1 table is too small");
+	/* QEMU counts the disk in whole sectors (total_sectors) */
+	q->size &= ~(uint64_t)511u;
 	/* QEMU's validate_table_offset: aligned even when empty */
 	if (hdi_qc_offset_in_cluster(q, q->l1_offset) ||
 	    (q->l1_size && !hdi_qc_in_file(q, q->l1_offset, (uint64_t)q->l1_size * 8u)))
