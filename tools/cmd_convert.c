@@ -175,35 +175,74 @@ static int to_raw(struct ed_image *im, const char *out)
 	return r ? 1 : 0;
 }
 
-int ed_cmd_convert(const char *image, int argc, char **argv)
+static const char *find_format(int argc, char **argv)
 {
-	struct ed_image im;
-	const char *snap = NULL, *out = NULL, *fmt = NULL;
-	int i, r;
-	if (ed_wants_help(argc, argv)) {
-		fputs(convert_usage, stdout);
-		return 0;
-	}
+	const char *fmt = NULL;
+	int i;
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-O") && i + 1 < argc)
 			fmt = argv[++i];
 		else if (!strncmp(argv[i], "-O", 2) && argv[i][2])
 			fmt = argv[i] + 2;
-		else if (edr_snapshot_opt(argc, argv, &i, &snap) == 1)
+	}
+	return fmt ? fmt : "raw";
+}
+
+/* raw: OUT anywhere, plus -O raw and --snapshot. */
+static int parse_raw(const char *image, int argc, char **argv,
+		     const char **out, const char **snap)
+{
+	int i;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-O") && i + 1 < argc)
+			i++;
+		else if (!strncmp(argv[i], "-O", 2) && argv[i][2])
 			;
-		else if (!out && argv[i][0] != '-')
-			out = argv[i];
-		else if (!fmt || strcmp(fmt, "qcow2"))
+		else if (edr_snapshot_opt(argc, argv, &i, snap) == 1)
+			;
+		else if (!*out && argv[i][0] != '-')
+			*out = argv[i];
+		else
 			return ed_err(image, "convert: unexpected argument '%s' (try --help)", argv[i]);
 	}
-	if (!out)
-		return ed_err(image, "convert: need an output file (try --help)");
-	if (!fmt)
-		fmt = "raw";
+	return 0;
+}
+
+/* qcow2: the writer parses its own options, so OUT comes first (or last). */
+static int parse_qcow2(int argc, char **argv, const char **out, const char **snap)
+{
+	int i;
+	if (argc > 1 && argv[1][0] != '-')
+		*out = argv[1];
+	else if (argc > 1 && argv[argc - 1][0] != '-')
+		*out = argv[argc - 1];
+	for (i = 1; i < argc; i++)
+		if (edr_snapshot_opt(argc, argv, &i, snap) != 1)
+			continue;
+	return 0;
+}
+
+int ed_cmd_convert(const char *image, int argc, char **argv)
+{
+	struct ed_image im;
+	const char *snap = NULL, *out = NULL, *fmt;
+	int r;
+	if (ed_wants_help(argc, argv)) {
+		fputs(convert_usage, stdout);
+		if (ed_convert_to_qcow2)
+			return ed_convert_to_qcow2(NULL, NULL, argc, argv);
+		return 0;
+	}
+	fmt = find_format(argc, argv);
 	if (strcmp(fmt, "raw") && strcmp(fmt, "qcow2"))
 		return ed_err(image, "convert: unknown output format '%s'", fmt);
 	if (!strcmp(fmt, "qcow2") && !ed_convert_to_qcow2)
 		return ed_err(image, "convert: -O qcow2 is not available in this build");
+	if (!strcmp(fmt, "raw") ? parse_raw(image, argc, argv, &out, &snap)
+				: parse_qcow2(argc, argv, &out, &snap))
+		return 1;
+	if (!out)
+		return ed_err(image, "convert: need an output file (try --help)");
 	if (edr_open(&im, image, snap))
 		return 1;
 	if (!strcmp(fmt, "qcow2"))
