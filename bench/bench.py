@@ -7,8 +7,13 @@ Each timing is the median of BENCH_RUNS runs (default 5) of the whole
 process, ours and qemu's interleaved so background load hits both alike;
 peak memory is the child's ru_maxrss (os.wait4). Outputs are checked
 (qemu-img check / compare) so a fast wrong answer cannot pass.
+Converts and allocations run SCHED_FIFO when permitted (root), both tools
+alike: on a shared machine a single-threaded tool otherwise loses the CPU
+to the other tenants far more than qemu-img's thread pool does
+(bench_run.c). The qemu-io comparisons run at nice -10 (see IO_SCHED).
 Environment: BUILD (build dir), BENCH_RUNS, BENCH_WRITES, BENCH_READS,
-BENCH_ALLOCS, BENCH_KEEP=1 (keep BUILD/bench-tmp).
+BENCH_ALLOCS, BENCH_SCHED / BENCH_IO_SCHED = fifo|nice|none, BENCH_KEEP=1
+(keep BUILD/bench-tmp).
 Always exits 0 unless the harness itself cannot run: it is a benchmark."""
 import os
 import random
@@ -35,6 +40,11 @@ DATA, HOLE = 256 * MiB, 128 * MiB    # the 384 MiB import source
 WRITE_IMG = 2 * GiB                  # virtual size for random writes
 SEED = 20240611
 
+SCHED = os.environ.get("BENCH_SCHED", "fifo")   # fifo | nice | none (bench_run -s)
+# qemu-io under SCHED_FIFO is 2-3x slower than normally (its main loop and
+# thread-pool workers, all FIFO at one priority, wait on each other), so
+# the qemu-io comparisons run at nice -10 on both sides.
+IO_SCHED = os.environ.get("BENCH_IO_SCHED", "nice")
 targets = []     # (ok, text)
 table = []       # markdown rows
 notes = []
@@ -55,11 +65,11 @@ def rm(path):
         pass
 
 
-def run(argv, stdin=None):
-    """Runs argv under bench_run; returns dict(wall, rss (bytes), rc, out, err)."""
+def run(argv, stdin=None, sched=None):
+    """Runs argv under bench_run; returns dict(wall, cpu, rss (bytes), rc, out, err)."""
     res = tmp("run-result")
     fout, ferr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-    pre = [RUNNER, res] + (["-i", stdin] if stdin else []) + ["--"]
+    pre = [RUNNER, res, "-s", sched or SCHED] + (["-i", stdin] if stdin else []) + ["--"]
     rc = subprocess.call(pre + argv, stdin=subprocess.DEVNULL, stdout=fout, stderr=ferr)
     fout.seek(0)
     ferr.seek(0)
@@ -68,8 +78,10 @@ def run(argv, stdin=None):
     if rc:
         return dict(wall=0, cpu=0, rss=0, rc=rc, out=out, err=err)
     with open(res) as f:
-        ns, kib, code, cpu = (int(x) for x in f.read().split())
-    return dict(wall=ns / 1e9, cpu=cpu / 1e9, rss=kib * 1024, rc=code, out=out, err=err)
+        ns, kib, code, cpu, got = f.read().split()
+    ns, kib, code, cpu = int(ns), int(kib), int(code), int(cpu)
+    return dict(wall=ns / 1e9, cpu=cpu / 1e9, rss=kib * 1024, rc=code, out=out, err=err,
+                sched=got)
 
 
 def must(argv):
@@ -106,10 +118,11 @@ def fmt_size(s):
     return "%.1f MiB apparent, %.1f MiB allocated" % (s[0] / MiB, s[1] / MiB)
 
 
-def measure(title, sides, runs=RUNS):
+def measure(title, sides, runs=RUNS, sched=None):
     """sides: list of (label, prepare(), argv, stdin). Interleaved runs;
     returns {label: dict(wall=median, cpu=median, rss=max, rc, err, out, walls)}."""
     p("\n== %s" % title)
+    got = set()
     res = {s[0]: dict(walls=[], cpus=[], rss=0, rc=0, err="", out="") for s in sides}
     for _ in range(runs):
         for label, prepare, argv, stdin in sides:
@@ -119,13 +132,15 @@ def measure(title, sides, runs=RUNS):
             if prepare:
                 prepare()
             os.sync()    # earlier runs' dirty pages must not be billed here
-            x = run(argv, stdin)
+            x = run(argv, stdin, sched)
+            got.add(x.get("sched", "?"))
             r["rc"], r["err"], r["out"] = x["rc"], x["err"], x["out"]
             if x["rc"]:
                 continue
             r["walls"].append(x["wall"])
             r["cpus"].append(x["cpu"])
             r["rss"] = max(r["rss"], x["rss"])
+    p("  (commands scheduled %s)" % "/".join(sorted(got)))
     for label, _, argv, _ in sides:
         r = res[label]
         if r["rc"]:
@@ -222,8 +237,9 @@ def machine():
                 break
     qv = run(["qemu-img", "--version"])["out"].splitlines()[0]
     fs = run(["df", "-T", TMP])["out"].splitlines()[-1].split()[1]
-    return "nproc %d, %s, %s, %s on %s, load %s" % (
-        os.cpu_count(), cpu, qv, os.uname().release, fs,
+    sc, si = run(["true"])["sched"], run(["true"], sched=IO_SCHED)["sched"]
+    return "nproc %d, %s, %s, %s on %s, scheduling %s (qemu-io comparisons %s), load %s" % (
+        os.cpu_count(), cpu, qv, os.uname().release, fs, sc, si,
         " ".join("%.2f" % x for x in os.getloadavg()))
 
 
@@ -289,7 +305,7 @@ def bench_random(src):
     res = measure("random writes: %d x 4 KiB at seeded offsets into a fresh 2 GiB image" % N_WRITES, [
         ("ours", fresh_ours, [BIO, "write", ow, wcmds], None),
         ("qemu", lambda: fresh_qemu(qw), ["qemu-io", "-t", "writeback", "-f", "qcow2", qw], wcmds),
-    ])
+    ], sched=IO_SCHED)
     so, sq = sizes(ow) if res["ours"]["wall"] is not None else None, sizes(qw)
     p("  size  ours %s\n        qemu %s" % (fmt_size(so), fmt_size(sq)))
     io = [l for l in res["ours"]["err"].splitlines() if l.startswith("io ")]
@@ -302,7 +318,8 @@ def bench_random(src):
     # qemu-io's own default is writethrough (a flush after every write);
     # shown once for scale, not a target.
     wt = measure("  (for scale) qemu-io default cache=writethrough, same writes, 1 run", [
-        ("qemu", lambda: fresh_qemu(qt), ["qemu-io", "-f", "qcow2", qt], wcmds)], runs=1)
+        ("qemu", lambda: fresh_qemu(qt), ["qemu-io", "-f", "qcow2", qt], wcmds)], runs=1,
+        sched=IO_SCHED)
     rm(qt)
     row("random 4K writes (%d, fresh 2 GiB)" % N_WRITES, res, so, sq,
         "; ours device: %s" % (io[0][3:] if io else "?"))
@@ -319,7 +336,7 @@ def bench_random(src):
     res = measure("random reads: %d x 4 KiB at seeded offsets of the imported image" % N_READS, [
         ("ours", None, [BIO, "read", src, rcmds], None),
         ("qemu", None, ["qemu-io", "-r", "-t", "writeback", "-f", "qcow2", src], rcmds),
-    ])
+    ], sched=IO_SCHED)
     if res["ours"]["wall"] is not None:
         p("  ratio ours/qemu-io %.2f" % ratio(res))
     row("random 4K reads (%d)" % N_READS, res)
@@ -327,7 +344,7 @@ def bench_random(src):
     st = measure("  (for scale) start-up only: open and close, no I/O", [
         ("ours", None, [BIO, "read", src, "/dev/null"], None),
         ("qemu", None, ["qemu-io", "-r", "-t", "writeback", "-f", "qcow2", src], "/dev/null"),
-    ])
+    ], sched=IO_SCHED)
     if st["ours"]["wall"] is not None and st["qemu"]["wall"] is not None:
         notes.append("Start-up alone (open+close, no I/O): ours %.3f s, qemu-io %.3f s." % (
             st["ours"]["wall"], st["qemu"]["wall"]))
