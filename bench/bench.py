@@ -351,12 +351,12 @@ def bench_random(src):
 
 
 def bench_alloc():
+    grow = max(256 * MiB, N_ALLOCS * CLUSTER)
     p("\n== allocation cost per new cluster: images holding 1 GiB vs 8 GiB of allocated "
-      "clusters (qemu-img create -o preallocation=metadata, then resize +256 MiB);\n"
+      "clusters (qemu-img create -o preallocation=metadata, then resize +%d MiB);\n"
       "   %d x 4 KiB writes, one per new cluster, timed inside bench_io (flush without fsync);\n"
       "   the target uses CPU time (user+system): wall time on a shared machine mostly measures\n"
-      "   the other processes" % N_ALLOCS)
-    grow = max(256 * MiB, N_ALLOCS * CLUSTER)
+      "   the other processes" % (grow // MiB, N_ALLOCS))
     per = {}
     for _ in range(RUNS):
         for gib in (1, 8):
