@@ -165,6 +165,9 @@ int hdi_qcw_make_room(struct qcow2 *q, uint64_t off, uint64_t len, bool *fresh)
 	*fresh = off >= q->file_size && off >= dev;
 	if (end <= q->file_size)
 		return HDI_OK;
+	/* whole granules, so a later read-modify-write of the last one
+	 * stays inside the device (clusters may be smaller than a granule) */
+	end = (end + q->file->granule - 1u) & ~(uint64_t)(q->file->granule - 1u);
 	r = hdi_bdev_ensure_size(q->file, end);
 	if (r < 0)
 		return hdi_qc_err(q, r, "cannot grow the image file");

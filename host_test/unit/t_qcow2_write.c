@@ -73,10 +73,16 @@ static void w(struct img *m, uint64_t off, size_t len, uint32_t *seed)
 {
 	uint8_t *b = malloc(len);
 	size_t i;
+	int r;
 	for (i = 0; i < len; i++)
 		b[i] = (uint8_t)rnd(seed);
-	CHECK_EQ(hdi_qcow2_write(&m->q, off, b, len), HDI_OK);
-	memcpy(m->model + off, b, len);
+	r = hdi_qcow2_write(&m->q, off, b, len);
+	CHECK_EQ(r, HDI_OK);
+	if (r)
+		printf("# write %llu+%zu: %s\n", (unsigned long long)off, len,
+		       hdi_qcow2_errmsg(&m->q));
+	if (off + len <= m->size)
+		memcpy(m->model + off, b, len);
 	free(b);
 }
 
@@ -113,8 +119,11 @@ static void verify(struct img *m)
 
 static void workload(struct img *m, uint32_t seed)
 {
+	/* cluster-relative offsets, kept inside the smallest disk used */
 	uint64_t cs = 1ull << be(m->rd.data + 20, 4);
 	int i;
+	if (cs > (512u << 10))
+		cs = 512u << 10;
 	w(m, 0, 100000, &seed);
 	w(m, 3 * cs + 17, 5000, &seed);
 	w(m, 1 << 20, 300000, &seed);
