@@ -39,6 +39,10 @@ int hdi_qcw_begin(struct qcow2 *q)
 				  "image was not closed cleanly; repair it first (check --repair all)");
 	if (!(w->flags & QW_READY))
 		return hdi_qc_err(q, HDI_EROFS, "image is not ready for writing");
+	/* partial clusters are completed from the backing file */
+	if (q->backing_name_size && !q->backing)
+		return hdi_qc_err(q, HDI_EROFS,
+				  "image opened without its backing file cannot be written");
 	if ((w->flags & QW_LAZY) && !(w->flags & QW_DIRTY_SET)) {
 		/* from here on the refcounts on disk may lag: say so first */
 		hdi_st_be64(b, q->incompat | HDI_QCOW2_INCOMPAT_DIRTY);

@@ -274,6 +274,25 @@ TEST(qcow2_write_refusals)
 	CHECK_EQ(hdi_qcow2_write_zeroes(&m.q, 1u << 20, 1), HDI_EINVAL);
 	CHECK_EQ(hdi_qcow2_close(&m.q), HDI_OK);
 	img_free(&m);
+	/* a backing file that is not open: partial writes would lose its data */
+	{
+		struct hdi_qcow2_create_opts c;
+		memset(&m, 0, sizeof m);
+		m.ws = malloc(1u << 20);
+		memset(&c, 0, sizeof c);
+		c.size = 1u << 20;
+		c.version = 3;
+		c.cluster_bits = 16;
+		c.refcount_bits = 16;
+		c.backing_file = "base.raw";
+		c.backing_format = "raw";
+		CHECK_EQ(hdi_ram_dev_init(&m.rd, 0, 1ull << 30, 512, 0), HDI_OK);
+		CHECK_EQ(hdi_qcow2_create(&m.rd.bdev, &c, m.ws, WS), HDI_OK);
+		CHECK_EQ(img_open(&m, HDI_QCOW2_RDWR | HDI_QCOW2_NO_BACKING, WS), HDI_OK);
+		CHECK_EQ(hdi_qcow2_write(&m.q, 100, b, 10), HDI_EROFS);
+		CHECK_EQ(hdi_qcow2_close(&m.q), HDI_OK);
+		img_free(&m);
+	}
 }
 
 /* An L2 entry pointing at the refcount table (with COPIED, refcount 1):
