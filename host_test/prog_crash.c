@@ -276,7 +276,10 @@ fail:
 
 static int fresh_dev(struct hdi_ram_dev *rd)
 {
-	if (hdi_ram_dev_init(rd, base_img_len, 1024 * M, 512, 1))
+	/* A sector device's size is whole sectors; the tail of a qcow2 file
+	 * that ends mid-sector reads as zeros, as QEMU shows it to a guest. */
+	uint64_t size = (base_img_len + 511) & ~(uint64_t)511;
+	if (hdi_ram_dev_init(rd, size, 1024 * M, 512, 1))
 		return -1;
 	memcpy(rd->data, base_img, base_img_len);
 	memcpy(rd->durable, base_img, base_img_len);
