@@ -105,7 +105,11 @@ int64_t edr_allocated(FILE *f)
 	struct stat st;
 	if (fstat(fileno(f), &st))
 		return -1;
+#ifdef _WIN32
+	return (int64_t)st.st_size;   /* no block count there: the file size */
+#else
 	return (int64_t)st.st_blocks * 512;
+#endif
 }
 
 void edr_json_str(FILE *o, const char *s)
