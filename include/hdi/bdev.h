@@ -12,7 +12,9 @@
 
 /* Every callback returns HDI_OK or a negative code. The core only calls
  * read/write with off and len both multiples of the device's granule, and
- * never past size() (unless after a successful grow()). */
+ * never past size() (unless after a successful grow()). size() should be a
+ * multiple of the granule: bytes past the last whole granule are unreachable
+ * (a sector device shows a file's partial last sector padded with zeros). */
 struct hdi_bdev_ops {
 	unsigned version;                 /* HDI_BDEV_OPS_VERSION */
 	int (*read)(void *ctx, uint64_t off, void *buf, size_t len);
