@@ -23,7 +23,7 @@ HOST_OBJ  := $(call obj,host,$(HOST_SRC))
 TOOL_OBJ  := $(call obj,host,$(TOOL_SRC))
 UNIT_OBJ  := $(call obj,host,$(UNIT_SRC))
 
-.PHONY: all test deps freestanding sanitize fuzz bench kernel demo clean
+.PHONY: all test deps freestanding sanitize windows fuzz bench kernel demo clean
 all: $(BUILD)/libhdi.a $(BUILD)/edqcow2
 
 $(BUILD)/host/%.o: %.c
@@ -86,6 +86,16 @@ $(BUILD)/sanitize/%.o: %.c
 $(BUILD)/sanitize/edqcow2: $(SAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^
 sanitize: $(BUILD)/sanitize/edqcow2
+
+# --- Windows: edqcow2.exe with MinGW-w64 (the seed's user runs Windows) ------
+MINGW     ?= x86_64-w64-mingw32-
+WIN_OBJ   := $(call obj,windows,$(CORE_SRC) host_test/dev_file.c $(TOOL_SRC))
+$(BUILD)/windows/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(MINGW)gcc $(CPPFLAGS) $(CSTD) $(WARN) -Werror -O2 -MMD -MP -D__USE_MINGW_ANSI_STDIO=1 -c $< -o $@
+$(BUILD)/windows/edqcow2.exe: $(WIN_OBJ)
+	$(MINGW)gcc -o $@ $^
+windows: $(BUILD)/windows/edqcow2.exe
 
 # --- sub-makefiles owned by their directories ----------------------------------
 -include host_test/fuzz/fuzz.mk

@@ -229,15 +229,11 @@ int ed_cmd_convert(const char *image, int argc, char **argv)
 	int r;
 	if (ed_wants_help(argc, argv)) {
 		fputs(convert_usage, stdout);
-		if (ed_convert_to_qcow2)
-			return ed_convert_to_qcow2(NULL, NULL, argc, argv);
-		return 0;
+		return ed_convert_to_qcow2(NULL, NULL, argc, argv);
 	}
 	fmt = find_format(argc, argv);
 	if (strcmp(fmt, "raw") && strcmp(fmt, "qcow2"))
 		return ed_err(image, "convert: unknown output format '%s'", fmt);
-	if (!strcmp(fmt, "qcow2") && !ed_convert_to_qcow2)
-		return ed_err(image, "convert: -O qcow2 is not available in this build");
 	if (!strcmp(fmt, "raw") ? parse_raw(image, argc, argv, &out, &snap)
 				: parse_qcow2(argc, argv, &out, &snap))
 		return 1;

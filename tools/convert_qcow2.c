@@ -66,9 +66,13 @@ static char *make_tmp(const char *out)
 		return NULL;
 	}
 	/* mkstemp makes it private; the result gets the usual mode */
+#ifndef _WIN32
 	um = umask(0);
 	umask(um);
 	fchmod(fd, 0666 & ~um);
+#else
+	(void)um;
+#endif
 	close(fd);
 	return p;
 }
@@ -282,7 +286,9 @@ int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+#ifdef SIGHUP
 	signal(SIGHUP, on_signal);
+#endif
 #ifdef SIGBUS
 	signal(SIGBUS, on_signal);   /* the mapped source shrank under us */
 #endif
@@ -298,6 +304,10 @@ int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
 		if (ed_close(&c.dst))
 			r = 1;
 	}
+#ifdef _WIN32
+	if (!r)
+		remove(out);   /* Windows' rename does not replace */
+#endif
 	if (!r && rename(tmp_path, out))
 		r = ed_err(out, "cannot rename the finished image: %s", strerror(errno));
 	if (r)
@@ -306,7 +316,9 @@ int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
 		show(&c, 1);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+#ifdef SIGHUP
 	signal(SIGHUP, SIG_DFL);
+#endif
 #ifdef SIGBUS
 	signal(SIGBUS, SIG_DFL);
 #endif

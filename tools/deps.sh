@@ -17,6 +17,7 @@ want fdisk fdisk
 want parted parted
 want strace strace
 want python3 python3
+want x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
 [ -e /usr/include/zlib.h ] || pkgs+=(zlib1g-dev)
 compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >/dev/null ||
 	pkgs+=(libclang-rt-dev)

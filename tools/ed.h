@@ -10,6 +10,14 @@
 
 #define ED_WORKSPACE (64u << 20)   /* host tool: big caches, fast */
 
+/* MinGW builds use its C99 printf (__USE_MINGW_ANSI_STDIO), so formats are
+ * checked as GNU ones there, %zu included. */
+#ifdef __MINGW32__
+#define ED_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#else
+#define ED_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#endif
+
 struct ed_chain;   /* backing files opened for an image (tools/image.c) */
 
 struct ed_image {
@@ -45,7 +53,7 @@ int ed_chain_get(struct ed_image *im, unsigned depth, const char **path,
 int ed_parse_size(const char *s, uint64_t *out);
 /* One line on stderr: "edqcow2: IMAGE: reason". Returns 1 (the exit code). */
 int ed_err(const char *image, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	ED_PRINTF(2, 3);
 /* Error line for a library code, with the qcow2 detail when there is one. */
 int ed_err_code(struct ed_image *im, const char *what, int code);
 /* True when argv has --help or -h. */
@@ -54,10 +62,8 @@ int ed_wants_help(int argc, char **argv);
 /* Every command: argv[0] is the command name; returns the exit code. */
 typedef int (*ed_cmd_fn)(const char *image, int argc, char **argv);
 
-/* Commands, each defined in its own file (weak here so the tool builds
- * while a command is still being written). */
-#define ED_CMD(name) int name(const char *image, int argc, char **argv) \
-	__attribute__((weak))
+/* Commands, each defined in its own file. */
+#define ED_CMD(name) int name(const char *image, int argc, char **argv)
 ED_CMD(ed_cmd_info);          /* tools/cmd_info.c */
 ED_CMD(ed_cmd_map);           /* tools/cmd_info.c */
 ED_CMD(ed_cmd_read);          /* tools/cmd_read.c */
@@ -76,6 +82,6 @@ ED_CMD(ed_cmd_partition);     /* tools/cmd_fdisk.c */
 /* convert -O qcow2 lives with the write path (tools/convert_qcow2.c);
  * cmd_convert.c calls it when present. Returns the exit code. */
 int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
-			char **argv) __attribute__((weak));
+			char **argv);
 
 #endif

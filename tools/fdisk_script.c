@@ -11,7 +11,7 @@
 #include "fdisk_ed.h"
 
 static int line_err(const struct fd_script *s, unsigned lineno,
-		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+		    const char *fmt, ...) ED_PRINTF(3, 4);
 static int line_err(const struct fd_script *s, unsigned lineno,
 		    const char *fmt, ...)
 {
