@@ -115,23 +115,14 @@ static int drop_bitmaps(struct qcow2 *q)
 /* ---- a dirty image ------------------------------------------------------------- */
 static int repair(struct qcow2 *q)
 {
-	struct hdi_qcow2_check res;
-	uint8_t b[8];
-	int r;
-	/* the public check wants an open image; this one is being opened */
-	q->state_magic = QC_STATE_MAGIC;
-	r = hdi_qcow2_check((hdi_qcow2_t *)(void *)q, HDI_QCOW2_REPAIR_ALL, &res);
-	q->state_magic = 0;
+	/* The check clears the dirty bit (refcounts flushed first) only when
+	 * nothing is left corrupt; a bit still set means the repair failed. */
+	int r = hdi_qc_repair_dirty(q);
 	if (r < 0)
-		return hdi_qc_err(q, r, "image was not closed cleanly and its refcounts could not be repaired");
-	if (res.corruptions > res.corruptions_fixed)
+		return r;
+	if (q->incompat & HDI_QCOW2_INCOMPAT_DIRTY)
 		return hdi_qc_err(q, HDI_ECORRUPT, "image was not closed cleanly and is still corrupt after repair");
-	if (q->incompat & HDI_QCOW2_INCOMPAT_DIRTY) {
-		q->incompat &= ~HDI_QCOW2_INCOMPAT_DIRTY;
-		hdi_st_be64(b, q->incompat);
-		r = hdi_qcw_header_write(q, 72, b, 8);
-	}
-	return r;
+	return HDI_OK;
 }
 
 int hdi_qc_rw_open(struct qcow2 *q)
