@@ -1,14 +1,10 @@
 /* core/qcow2_create.c: hdi_qcow2_create: lays out a fresh qcow2 image
  * (header + extensions, refcount table and blocks, empty L1) in one pass. */
-#include "hdi/qcow2.h"
-#include "util.h"
+#include "qcow2_wr.h"
 
-#define QC_MAGIC            0x514649fbu
-#define QC_EXT_BACKING_FMT  0xe2792acau
 #define QC_EXT_FEATURES     0x6803f857u
 #define QC_V2_HDR_LEN       72u
 #define QC_V3_HDR_LEN       112u
-#define QC_MAX_L1_BYTES     (32ull << 20)  /* QEMU's QCOW_MAX_L1_SIZE */
 #define QC_HDR_BUF          2048u          /* header bytes built in workspace */
 
 /* Where everything goes, in clusters: header, refcount table, refcount
@@ -75,7 +71,9 @@ static int validate(const struct hdi_qcow2_create_opts *o)
 	if (o->backing_file && (!o->backing_file[0] ||
 				str_len(o->backing_file) >= HDI_QCOW2_NAME_MAX))
 		return HDI_EINVAL;
-	if (o->preallocate_metadata)
+	/* QEMU: only with extended L2; we do not (yet) preallocate subclusters
+	 * under a backing file */
+	if (o->preallocate_metadata && o->backing_file)
 		return HDI_EUNSUPP;
 	return HDI_OK;
 }
@@ -249,6 +247,24 @@ static size_t fill_chunk(const struct layout *l, const uint8_t *hdr,
 	return (size_t)used;
 }
 
+/* Opens the new image and gives every cluster its host cluster. */
+static int preallocate(struct hdi_bdev *file, void *ws, size_t ws_size)
+{
+	struct hdi_qcow2_opts o;
+	hdi_qcow2_t h;
+	int r, r2;
+	memset(&o, 0, sizeof o);
+	o.flags = HDI_QCOW2_RDWR;
+	o.workspace = ws;
+	o.workspace_size = ws_size;
+	r = hdi_qcow2_open(&h, file, &o);
+	if (r < 0)
+		return r;
+	r = hdi_qcw_preallocate(hdi_qc(&h));
+	r2 = hdi_qcow2_close(&h);
+	return r < 0 ? r : r2;
+}
+
 int hdi_qcow2_create(struct hdi_bdev *file,
 		     const struct hdi_qcow2_create_opts *o,
 		     void *workspace, size_t workspace_size)
@@ -268,6 +284,9 @@ int hdi_qcow2_create(struct hdi_bdev *file,
 	    workspace_size < QC_HDR_BUF + g)
 		return HDI_ENOMEM;
 	r = validate(o);
+	if (r == HDI_OK && o->preallocate_metadata &&
+	    workspace_size < HDI_QCOW2_WORKSPACE_MIN)
+		r = HDI_ENOMEM;
 	if (r == HDI_OK)
 		r = plan(o, &l);
 	if (r == HDI_OK)
@@ -311,7 +330,9 @@ int hdi_qcow2_create(struct hdi_bdev *file,
 		return r;
 	fill_chunk(&l, hdr, buf, 0, (size_t)hdi_min64(chunk, end));
 	r = hdi_bdev_write(file, 0, buf, hdr_n);
-	if (r < 0)
-		return r;
-	return hdi_bdev_flush(file);
+	if (r == HDI_OK)
+		r = hdi_bdev_flush(file);
+	if (r == HDI_OK && o->preallocate_metadata)
+		r = preallocate(file, workspace, workspace_size);
+	return r;
 }

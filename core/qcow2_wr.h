@@ -106,6 +106,8 @@ int hdi_qcw_apply_frees(struct qcow2 *q);
  * discard frees clusters, write-zeroes uses the zero flag on v3. */
 int hdi_qcw_zero_range(struct qcow2 *q, uint64_t off, uint64_t len,
 		       bool discard);
+/* Allocates every cluster of the disk (preallocation=metadata). */
+int hdi_qcw_preallocate(struct qcow2 *q);
 /* Drops every cluster from cluster-aligned voff to the end of the L1
  * table's reach (shrink). */
 int hdi_qcw_drop_tail(struct qcow2 *q, uint64_t voff);

@@ -11,6 +11,7 @@
 struct src {
 	const uint8_t *buf;
 	uint64_t voff;
+	bool prealloc;     /* host space only: subclusters stay unallocated */
 };
 
 /* An L2 entry as the write path sees it. */
@@ -275,7 +276,7 @@ static int write_whole(struct qcow2 *q, uint64_t l2, uint64_t idx, uint64_t cv,
 		    (c0.inplace && c.host != c0.host + (k << q->cluster_bits)))
 			break;
 	}
-	if (q->subclusters == 1u)
+	if (q->subclusters == 1u || s->prealloc)
 		full = 0;
 	if (c0.inplace) {
 		host = c0.host;
@@ -350,11 +351,30 @@ int hdi_qcow2_write(hdi_qcow2_t *h, uint64_t off, const void *buf, size_t len)
 	r = check_range(q, off, len);
 	s.buf = buf;
 	s.voff = off;
+	s.prealloc = false;
 	while (r == HDI_OK && len) {
 		uint64_t n = hdi_min64(len, l2_end(q, off) - off);
 		r = write_l2_range(q, off, n, &s);
 		off += n;
 		len -= (size_t)n;
+	}
+	return r;
+}
+
+/* Every cluster of the disk gets a host cluster and an L2 entry (QEMU's
+ * preallocation=metadata). New file space reads as zeros; elsewhere zeros
+ * are written. */
+int hdi_qcw_preallocate(struct qcow2 *q)
+{
+	static const struct src zsrc = { NULL, 0, true };
+	uint64_t off = 0;
+	int r = hdi_qcw_begin(q);
+	while (r == HDI_OK && off < q->size) {
+		uint64_t n = hdi_min64(q->size - off, l2_end(q, off) - off);
+		/* whole clusters only: the last partial one is allocated whole */
+		n = (n + q->cluster_size - 1u) & ~(uint64_t)(q->cluster_size - 1u);
+		r = write_l2_range(q, off, n, &zsrc);
+		off += n;
 	}
 	return r;
 }
@@ -372,7 +392,7 @@ static bool backing_shows(const struct qcow2 *q, uint64_t voff)
 static int zero_bytes(struct qcow2 *q, uint64_t l2, uint64_t idx, uint64_t cv,
 		      uint64_t a, uint64_t b)
 {
-	static const struct src zsrc = { NULL, 0 };
+	static const struct src zsrc = { NULL, 0, false };
 	uint64_t w0 = a & ~(uint64_t)(SECTOR - 1u), w1, e = (b + SECTOR - 1u) & ~(uint64_t)(SECTOR - 1u);
 	int r;
 	for (; w0 < e; w0 = w1) {
@@ -392,7 +412,7 @@ static int zero_bytes(struct qcow2 *q, uint64_t l2, uint64_t idx, uint64_t cv,
 static int zero_whole(struct qcow2 *q, uint64_t l2, uint64_t idx, uint64_t cv,
 		      bool discard)
 {
-	static const struct src zsrc = { NULL, 0 };
+	static const struct src zsrc = { NULL, 0, false };
 	bool bs = backing_shows(q, cv);
 	uint64_t ne, nbm = 0;
 	struct cl c;

@@ -23,6 +23,8 @@ static const char create_help[] =
 	"  --extended-l2             subclusters; compat 1.1, clusters >= 16K\n"
 	"  --backing FILE            backing file (relative to IMAGE's directory)\n"
 	"  --backing-format raw|qcow2  (default: probed from FILE)\n"
+	"  --preallocation off|metadata  metadata: every cluster gets its host\n"
+	"                            cluster and L2 entry now (no backing file)\n"
 	"SIZE may be left out with --backing: the backing file's size is used.\n"
 	"SIZE is rounded up to a multiple of 512, as qemu-img does.\n";
 
@@ -59,7 +61,7 @@ int ed_qcow2_opts_parse(const char *image, struct ed_qcow2_opts *c,
 	uint64_t n;
 	static const char *const names[] = {
 		"--compat", "--cluster-size", "--refcount-bits", "--backing",
-		"--backing-format", "--format", "-O", "-o"
+		"--backing-format", "--format", "-O", "--preallocation"
 	};
 	size_t k;
 	if (!strcmp(a, "--lazy-refcounts")) {
@@ -120,6 +122,13 @@ int ed_qcow2_opts_parse(const char *image, struct ed_qcow2_opts *c,
 		}
 		c->backing_fmt = v;
 		break;
+	case 7:
+		if (strcmp(v, "off") && strcmp(v, "metadata")) {
+			ed_err(image, "preallocation must be off or metadata, not '%s'", v);
+			return -1;
+		}
+		c->o.preallocate_metadata = !strcmp(v, "metadata");
+		break;
 	case 5: case 6:
 		if (strcmp(v, "raw") && strcmp(v, "qcow2")) {
 			ed_err(image, "format must be raw or qcow2, not '%s'", v);
@@ -148,6 +157,8 @@ int ed_qcow2_opts_check(const char *image, struct ed_qcow2_opts *c)
 		return ed_err(image, "Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
 	if (c->backing_fmt && !c->backing)
 		return ed_err(image, "Backing format cannot be used without backing file");
+	if (c->backing && o->preallocate_metadata)
+		return ed_err(image, "Backing file and preallocation are not supported together");
 	return 0;
 }
 
@@ -272,6 +283,7 @@ int ed_cmd_create(const char *image, int argc, char **argv)
 		return ed_err(image, "create: invalid size '%s'", size_arg);
 	if (!strcmp(c.format, "raw")) {
 		if (c.backing || c.compat_set || c.o.lazy_refcounts ||
+		    c.o.preallocate_metadata ||
 		    c.o.extended_l2 || c.o.cluster_bits != 16 ||
 		    c.o.refcount_bits != 16)
 			return ed_err(image, "create: qcow2 options given with --format raw");

@@ -153,3 +153,19 @@ qcheck resize-check "$T/rs.qcow2"
 "$ED" "$T/rs.raw" create 1M --format raw >/dev/null 2>&1
 "$ED" "$T/rs.raw" resize 3M >/dev/null 2>&1
 expect_eq resize-raw "$(stat -c %s "$T/rs.raw")" 3145728
+
+# --preallocation metadata: every cluster mapped, reads zeros, same map
+# as qemu-img's (same bytes with extended L2 and default clusters)
+for o in "" "--extended-l2" "--compat 0.10" "--cluster-size 2M"; do
+	pn=pre$(echo "$o" | tr -d ' -')
+	qo=$(echo "$o" | sed 's/--cluster-size /cluster_size=/; s/--compat /compat=/; s/--extended-l2/extended_l2=on/')
+	rm -f "$T/$pn.e" "$T/$pn.q"
+	# shellcheck disable=SC2086
+	"$ED" "$T/$pn.e" create 5M --preallocation metadata $o >/dev/null 2>&1
+	qemu-img create -q -f qcow2 -o "preallocation=metadata${qo:+,$qo}" "$T/$pn.q" 5M
+	qcheck "$pn-check" "$T/$pn.e"
+	check "$pn-compare" qemu-img compare "$T/$pn.e" "$T/$pn.q"
+	expect_eq "$pn-map" "$(qemu-img map --output=json "$T/$pn.e")" "$(qemu-img map --output=json "$T/$pn.q")"
+done
+check prealloc-bytes-extl2 cmp "$T/preextendedl2.e" "$T/preextendedl2.q"
+refuse prealloc-backing 1M --preallocation metadata --backing "$T/base.raw"

@@ -194,3 +194,39 @@ TEST(qcow2_create_write_error_passes_up)
 	CHECK(be(rd.data, 4) != 0x514649fb);
 	hdi_ram_dev_free(&rd);
 }
+
+TEST(qcow2_create_preallocate_metadata_16k)
+{
+	uint32_t cb;
+	for (cb = 9; cb <= 21; cb += 4) {
+		struct hdi_qcow2_create_opts o = opts(3u << 20, cb, 16);
+		struct hdi_qcow2_opts oo;
+		struct hdi_qcow2_check c;
+		struct hdi_qcow2_extent x;
+		struct hdi_ram_dev rd;
+		hdi_qcow2_t q;
+		static char ws[HDI_QCOW2_WORKSPACE_MIN];
+		char buf[4096];
+		uint64_t off;
+		o.preallocate_metadata = true;
+		CHECK_EQ(hdi_ram_dev_init(&rd, 0, 1ull << 32, 512, 0), HDI_OK);
+		CHECK_EQ(hdi_qcow2_create(&rd.bdev, &o, ws, sizeof ws), HDI_OK);
+		memset(&oo, 0, sizeof oo);
+		oo.workspace = ws;
+		oo.workspace_size = sizeof ws;
+		CHECK_EQ(hdi_qcow2_open(&q, &rd.bdev, &oo), HDI_OK);
+		memset(&c, 0, sizeof c);
+		CHECK_EQ(hdi_qcow2_check(&q, 0, &c), HDI_OK);
+		CHECK_EQ(c.corruptions + c.leaks, 0);
+		for (off = 0; off < o.size; off += x.length) {
+			CHECK_EQ(hdi_qcow2_map(&q, off, &x), HDI_OK);
+			CHECK(x.length && (x.flags & HDI_QCOW2_MAP_OFFSET));
+			if (!x.length)
+				break;
+		}
+		CHECK_EQ(hdi_qcow2_read(&q, (2u << 20) + 5, buf, sizeof buf), HDI_OK);
+		CHECK(buf[0] == 0 && buf[4095] == 0);
+		CHECK_EQ(hdi_qcow2_close(&q), HDI_OK);
+		hdi_ram_dev_free(&rd);
+	}
+}
