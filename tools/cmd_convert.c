@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifndef _WIN32
-#include <sys/mman.h>
-#endif
 #include "ed_read.h"
 
 #define CHUNK (4u << 20)
@@ -90,39 +87,7 @@ static int zero_extent(struct ed_image *im, uint64_t off, uint64_t *len,
 static const unsigned char *map_host(struct ed_image *im, uint64_t host,
 				     size_t n, void **base, size_t *len)
 {
-#ifndef _WIN32
-	long pg = sysconf(_SC_PAGESIZE);
-	uint64_t a;
-	void *m;
-	if (host == UINT64_MAX || pg <= 0 || host > im->file.size ||
-	    n > im->file.size - host)
-		return NULL;
-	a = host & ~(uint64_t)(pg - 1);
-	*len = n + (size_t)(host - a);
-	m = mmap(NULL, *len, PROT_READ, MAP_SHARED, fileno(im->file.f), (off_t)a);
-	if (m == MAP_FAILED)
-		return NULL;
-	*base = m;
-	return (const unsigned char *)m + (host - a);
-#else
-	(void)im;
-	(void)host;
-	(void)n;
-	(void)base;
-	(void)len;
-	return NULL;
-#endif
-}
-
-static void unmap_host(void *base, size_t len)
-{
-#ifndef _WIN32
-	if (base)
-		munmap(base, len);
-#else
-	(void)base;
-	(void)len;
-#endif
+	return edr_map(im->file.f, im->file.size, host, n, base, len);
 }
 
 static int copy_disk(struct ed_image *im, FILE *o, const char *out)
@@ -154,7 +119,7 @@ static int copy_disk(struct ed_image *im, FILE *o, const char *out)
 		}
 		if (put_sparse(o, off, data, n))
 			r = ed_err(out, "write failed: %s", strerror(errno));
-		unmap_host(base, mlen);
+		edr_unmap(base, mlen);
 		off += n;
 	}
 	free(buf);

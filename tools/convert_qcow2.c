@@ -10,9 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#ifndef _WIN32
-#include <sys/mman.h>
-#endif
 #include "ed_read.h"
 #include "ed_qcow2_opts.h"
 
@@ -153,38 +150,9 @@ static int put(struct conv *c, uint64_t off, const unsigned char *buf, size_t n)
 static const unsigned char *map_raw(struct conv *c, uint64_t off, size_t n,
 				    void **base, size_t *len)
 {
-#ifndef _WIN32
-	long pg = sysconf(_SC_PAGESIZE);
-	uint64_t a;
-	void *m;
-	if (c->src->is_qcow2 || pg <= 0)
+	if (c->src->is_qcow2)
 		return NULL;
-	a = off & ~(uint64_t)(pg - 1);
-	*len = n + (size_t)(off - a);
-	m = mmap(NULL, *len, PROT_READ, MAP_SHARED, fileno(c->src->file.f), (off_t)a);
-	if (m == MAP_FAILED)
-		return NULL;
-	*base = m;
-	return (const unsigned char *)m + (off - a);
-#else
-	(void)c;
-	(void)off;
-	(void)n;
-	(void)base;
-	(void)len;
-	return NULL;
-#endif
-}
-
-static void unmap_raw(void *base, size_t len)
-{
-#ifndef _WIN32
-	if (base)
-		munmap(base, len);
-#else
-	(void)base;
-	(void)len;
-#endif
+	return edr_map(c->src->file.f, c->src->file.size, off, n, base, len);
 }
 
 static int copy(struct conv *c)
@@ -215,7 +183,7 @@ static int copy(struct conv *c)
 			data = c->buf;
 		}
 		r = put(c, off, data, n);
-		unmap_raw(base, mlen);
+		edr_unmap(base, mlen);
 		if (r < 0) {
 			ed_err_code(&c->dst, "convert: write", r);
 			return 1;

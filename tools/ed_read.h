@@ -30,5 +30,12 @@ void edr_json_str(FILE *o, const char *s);
 void edr_human_size(char *buf, size_t cap, uint64_t v);
 /* Backing name resolved against the overlay's directory (malloc'd). */
 char *edr_resolve(const char *overlay, const char *name);
+/* Maps n bytes of file f at off (inside its size) read-only, so a bulk copy
+ * moves them once instead of twice (make bench). NULL when that cannot be
+ * done (past the end, a pipe, Windows): the caller reads instead. *base and
+ * *len are what edr_unmap takes. */
+const unsigned char *edr_map(FILE *f, uint64_t file_size, uint64_t off,
+			     size_t n, void **base, size_t *len);
+void edr_unmap(void *base, size_t len);
 
 #endif

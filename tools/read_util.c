@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#ifndef _WIN32
+#include <sys/mman.h>
+#endif
 #include "ed_read.h"
 
 int edr_open(struct ed_image *im, const char *image, const char *snapshot)
@@ -151,4 +154,37 @@ char *edr_resolve(const char *overlay, const char *name)
 		strcpy(p + dl, name);
 	}
 	return p;
+}
+
+const unsigned char *edr_map(FILE *f, uint64_t file_size, uint64_t off,
+			     size_t n, void **base, size_t *len)
+{
+#ifndef _WIN32
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t a;
+	void *m;
+	if (off == UINT64_MAX || pg <= 0 || off > file_size || n > file_size - off)
+		return NULL;
+	a = off & ~(uint64_t)(pg - 1);
+	*len = n + (size_t)(off - a);
+	m = mmap(NULL, *len, PROT_READ, MAP_SHARED, fileno(f), (off_t)a);
+	if (m == MAP_FAILED)
+		return NULL;
+	*base = m;
+	return (const unsigned char *)m + (off - a);
+#else
+	(void)f; (void)file_size; (void)off; (void)n; (void)base; (void)len;
+	return NULL;
+#endif
+}
+
+void edr_unmap(void *base, size_t len)
+{
+#ifndef _WIN32
+	if (base)
+		munmap(base, len);
+#else
+	(void)base;
+	(void)len;
+#endif
 }
