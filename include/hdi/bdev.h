@@ -22,7 +22,8 @@ struct hdi_bdev_ops {
 	/* Make every completed write durable; ordering barrier for metadata. */
 	int (*flush)(void *ctx);
 	int (*size)(void *ctx, uint64_t *bytes);
-	/* Optional (NULL for fixed-size devices): make size() at least bytes. */
+	/* Optional (NULL for fixed-size devices): make size() at least bytes.
+	 * The space it adds reads as zeros (the qcow2 writer relies on it). */
 	int (*grow)(void *ctx, uint64_t bytes);
 };
 
