@@ -112,7 +112,7 @@ static void info_json(FILE *o, struct ed_image *im, const struct hdi_qcow2_info 
 	if (in)
 		json_specific(o, &im->q, in);
 	if (in && in->has_backing) {
-		char *full = edr_resolve(im->path, in->backing_file);
+		char *full = ed_resolve(im->path, in->backing_file);
 		fprintf(o, "    \"full-backing-filename\": ");
 		edr_json_str(o, full ? full : in->backing_file);
 		fprintf(o, ",\n    \"backing-filename\": ");

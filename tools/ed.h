@@ -49,6 +49,9 @@ uint64_t ed_disk_size(struct ed_image *im);
 int ed_chain_get(struct ed_image *im, unsigned depth, const char **path,
 		 struct hdi_file_dev **file, hdi_qcow2_t **q);
 
+/* A backing file name resolved against the directory of the image that
+ * names it (absolute names, and drive letters on Windows, stay); malloc'd. */
+char *ed_resolve(const char *overlay, const char *name);
 /* "512", "4K", "1M", "2G", "1T" (powers of 1024); 0x hex allowed. */
 int ed_parse_size(const char *s, uint64_t *out);
 /* One line on stderr: "edqcow2: IMAGE: reason". Returns 1 (the exit code). */

@@ -28,8 +28,6 @@ int64_t edr_allocated(FILE *f);
 void edr_json_str(FILE *o, const char *s);
 /* qemu's size_to_str: "1.39 MiB". */
 void edr_human_size(char *buf, size_t cap, uint64_t v);
-/* Backing name resolved against the overlay's directory (malloc'd). */
-char *edr_resolve(const char *overlay, const char *name);
 /* Maps n bytes of file f at off (inside its size) read-only, so a bulk copy
  * moves them once instead of twice (make bench). NULL when that cannot be
  * done (past the end, a pipe, Windows): the caller reads instead. *base and

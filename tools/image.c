@@ -87,8 +87,7 @@ static int probe_qcow2(struct hdi_file_dev *fd)
 	return hdi_qcow2_probe(m, 4);
 }
 
-/* Backing name relative to the directory of the image that names it. */
-static char *resolve(const char *overlay, const char *name)
+char *ed_resolve(const char *overlay, const char *name)
 {
 	const char *slash = strrchr(overlay, '/');
 	size_t dl;
@@ -173,7 +172,7 @@ static int open_backing(void *ctx, const char *name, const char *fmt,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return HDI_ENOMEM;
-	c->path = resolve(chain_path(top, depth), name);
+	c->path = ed_resolve(chain_path(top, depth), name);
 	if (!c->path) {
 		free(c);
 		return HDI_ENOMEM;

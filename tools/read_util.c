@@ -140,22 +140,6 @@ void edr_human_size(char *buf, size_t cap, uint64_t v)
 	snprintf(buf, cap, "%0.3g %sB", (double)v / (double)(1ull << (10 * i)), suf[i]);
 }
 
-char *edr_resolve(const char *overlay, const char *name)
-{
-	const char *slash = strrchr(overlay, '/');
-	size_t dl;
-	char *p;
-	if (name[0] == '/' || !slash)
-		return strdup(name);
-	dl = (size_t)(slash - overlay) + 1;
-	p = malloc(dl + strlen(name) + 1);
-	if (p) {
-		memcpy(p, overlay, dl);
-		strcpy(p + dl, name);
-	}
-	return p;
-}
-
 const unsigned char *edr_map(FILE *f, uint64_t file_size, uint64_t off,
 			     size_t n, void **base, size_t *len)
 {
