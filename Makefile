@@ -23,7 +23,7 @@ HOST_OBJ  := $(call obj,host,$(HOST_SRC))
 TOOL_OBJ  := $(call obj,host,$(TOOL_SRC))
 UNIT_OBJ  := $(call obj,host,$(UNIT_SRC))
 
-.PHONY: all test deps freestanding sanitize windows fuzz bench kernel demo clean
+.PHONY: all test deps freestanding sanitize windows fuzz bench kernel demo crash clean
 all: $(BUILD)/libhdi.a $(BUILD)/edqcow2
 
 $(BUILD)/host/%.o: %.c
@@ -111,6 +111,11 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(PROGS) sanitize freestanding
 	@BUILD=$(BUILD) sh host_test/run.sh $(T)
+
+# The power-loss and fault campaign at every k (make test samples 40 cut
+# points per workload and mode to stay within its time budget).
+crash: all $(PROGS)
+	@CRASH_CUTS=1000000000 BUILD=$(BUILD) sh host_test/run.sh 60_crash
 
 clean:
 	rm -rf $(BUILD)
