@@ -279,7 +279,7 @@ static int any_active(const struct hdi_mbr *m)
 	return 0;
 }
 
-static int free_slot(const struct hdi_mbr *m)
+int fd_free_slot(const struct hdi_mbr *m)
 {
 	unsigned i;
 	for (i = 0; i < HDI_MBR_PRIMARIES; i++)
@@ -311,7 +311,7 @@ static int create_edit(struct fd_ctx *c, void *arg, int final)
 	if (a->kind == K_EXTENDED && m->ext)
 		return ed_err(c->im.path, "partition %u is already the extended "
 			      "partition; there can be only one", m->ext);
-	if (a->kind != K_LOGICAL && !(slot = free_slot(m)))
+	if (a->kind != K_LOGICAL && !(slot = fd_free_slot(m)))
 		return ed_err(c->im.path, "all four primary slots are in use");
 	r = hdi_mbr_find_space(m, a->kind == K_LOGICAL ? HDI_MBR_LOGICAL :
 			       HDI_MBR_PRIMARY, a->align, a->start, &count,

@@ -83,6 +83,8 @@ int fd_script_read(struct fd_script *s, FILE *in, const char *name);
  * (HDI_MBR_ALIGN_CYLINDER is passed as FD_ALIGN_CYL). Returns 0 or 1. */
 #define FD_ALIGN_DEFAULT 0xFFFFFFFFu
 #define FD_ALIGN_CYL     HDI_MBR_ALIGN_CYLINDER
+/* The first empty primary slot (1..4), or 0 when all four are used. */
+int fd_free_slot(const struct hdi_mbr *m);
 int fd_script_build(struct fd_ctx *c, const struct fd_script *s,
 		    uint32_t align, int verbose);
 

@@ -367,15 +367,6 @@ int fd_script_read(struct fd_script *s, FILE *in, const char *name)
 
 /* ---- building the table ------------------------------------------------------ */
 
-static int free_slot(const struct hdi_mbr *m)
-{
-	unsigned i;
-	for (i = 0; i < HDI_MBR_PRIMARIES; i++)
-		if (!hdi_mbr_slot_used(&m->p[i]))
-			return (int)i + 1;
-	return 0;
-}
-
 /* sfdisk aligns the end of a partition whose size came with a unit: the
  * next sector after it goes to the nearest grain boundary inside the free
  * area (tiny partitions, below one grain, are left as asked). */
@@ -422,10 +413,10 @@ static int build_line(struct fd_ctx *c, const struct fd_script *s,
 		uint32_t e2, s2, need = count ? count : 1;
 		logical = !ext && x &&
 			  ((l->has_start && start >= x->start &&
-			    start <= x->start + (uint64_t)x->count - 1) || !free_slot(m) ||
+			    start <= x->start + (uint64_t)x->count - 1) || !fd_free_slot(m) ||
 			   hdi_mbr_find_space(m, HDI_MBR_PRIMARY, align, 0, &need,
 					      &e2, &s2) < 0);
-		if (!logical && !(slot = free_slot(m)))
+		if (!logical && !(slot = fd_free_slot(m)))
 			return line_err(s, l->lineno, "all four primary slots are in use");
 	}
 	if (logical && ext)
