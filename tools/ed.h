@@ -33,9 +33,12 @@ struct ed_image {
 
 #define ED_OPEN_RDWR        0x1
 #define ED_OPEN_NO_BACKING  0x2
+#define ED_OPEN_NO_IO       0x4   /* metadata only (info): lock as qemu-img info */
+#define ED_OPEN_STABLE      0x8   /* nobody may write it meanwhile, raw too */
 
-/* Opens path, detecting qcow2 by magic. Prints one error line and returns
- * a negative code on failure. */
+/* Opens path, detecting qcow2 by magic, and takes QEMU's image locks on it
+ * and its backing files (tools/image_lock.c). Prints one error line and
+ * returns a negative code on failure. */
 int ed_open(struct ed_image *im, const char *path, int flags);
 /* Closes (flushing qcow2 metadata); prints and returns an error. */
 int ed_close(struct ed_image *im);
@@ -64,6 +67,28 @@ int ed_wants_help(int argc, char **argv);
 
 /* Every command: argv[0] is the command name; returns the exit code. */
 typedef int (*ed_cmd_fn)(const char *image, int argc, char **argv);
+
+/* Image locks and output guards (tools/image_lock.c). */
+extern int ed_force_share;          /* -U / --force-share: read anyway */
+#define ED_LOCK_RDWR   0x1   /* write and resize, shared with nobody */
+#define ED_LOCK_KEEP   0x2   /* read; nobody may write or resize meanwhile */
+#define ED_LOCK_NO_IO  0x4   /* metadata only: no consistent-read byte */
+/* Locks f (opened from path) as QEMU would; prints and returns 1 when the
+ * image is in use (or -U was given for a write). */
+int ed_lock(const char *path, struct hdi_file_dev *f, int how);
+/* Opens path for a new image: created if missing, locked for writing, and
+ * only then truncated. Prints and returns 1 on failure. */
+int ed_create_open(struct hdi_file_dev *fd, const char *path);
+/* When out exists: opens and locks it for writing (g->f set) so nobody
+ * uses it while it is being replaced. Prints and returns 1 on failure. */
+int ed_output_guard(struct hdi_file_dev *g, const char *out);
+/* Depth in im's backing chain (0: im) of the file out names, else -1;
+ * compared by file identity, so links and spellings are caught. */
+int ed_chain_find(struct ed_image *im, const char *out);
+/* Do two paths name one existing file? */
+int ed_same_file(const char *a, const char *b);
+/* Test hook: pause while the file named by EDQCOW2_TEST_HOLD exists. */
+void ed_test_hold(void);
 
 /* Commands, each defined in its own file. */
 #define ED_CMD(name) int name(const char *image, int argc, char **argv)

@@ -29,7 +29,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: edqcow2 IMAGE COMMAND [ARGS]\n"
 		   "       edqcow2 COMMAND --help\n\n"
 		   "IMAGE is qcow2 when it starts with the qcow2 magic, raw otherwise.\n"
-		   "Sizes are bytes or take a K/M/G/T suffix (powers of 1024).\n\n"
+		   "Sizes are bytes or take a K/M/G/T suffix (powers of 1024).\n"
+		   "-U, --force-share: read an image another process (QEMU) is\n"
+		   "writing, as qemu-img -U does (reading commands only).\n\n"
 		   "commands:\n");
 	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		fprintf(f, "  %s\n", cmds[i].summary);
@@ -44,9 +46,25 @@ static const struct ed_cmd *find(const char *name)
 	return NULL;
 }
 
+/* -U / --force-share is accepted anywhere, for every command (writing
+ * ones refuse it, as qemu-img does); it is taken out of argv. */
+static int take_force_share(int argc, char **argv)
+{
+	int i, n = 1;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-U") || !strcmp(argv[i], "--force-share"))
+			ed_force_share = 1;
+		else
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	const struct ed_cmd *c;
+	argc = take_force_share(argc, argv);
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 1 : 0;
