@@ -73,6 +73,12 @@ int ed_cmd_write(const char *image, int argc, char **argv)
 			fclose(in);
 		return buf ? 1 : ed_err(image, "out of memory");
 	}
+	/* streaming the image into itself reads what it has just written
+	 * (and a qcow2 file grows ahead of the reader) */
+	if (in != stdin && ed_chain_find(&im, name) == 0) {
+		r = ed_err(image, "write: the input file '%s' is the image itself", name);
+		goto out;
+	}
 	for (;;) {
 		size_t n = fread(buf, 1, CHUNK, in);
 		if (n == 0)
@@ -94,6 +100,7 @@ int ed_cmd_write(const char *image, int argc, char **argv)
 	}
 	if (!r && ferror(in))
 		r = ed_err(image, "write: reading '%s': %s", name, strerror(errno));
+out:
 	if (in != stdin)
 		fclose(in);
 	free(buf);

@@ -82,6 +82,10 @@ done
 WANT='image being created'
 refused create.backing-self top.qcow2 "$ED" top.qcow2 create --backing top.qcow2
 refused create.backing-self-link base.qcow2 "$ED" base.qcow2 create 16M --backing sub-link.qcow2
+# write streaming the image into itself (it would read what it writes)
+WANT='image itself'
+refused write.from-self-qcow2 in.qcow2 "$ED" in.qcow2 write 4096 hl.qcow2
+refused write.from-self-raw in.raw "$ED" in.raw write 4096 ./sl.raw
 # a different output still works
 check convert.other "$ED" top.qcow2 convert out.raw -O raw
 check convert.other-same "qemu-img" compare -q top.qcow2 out.raw
