@@ -69,6 +69,7 @@ static int gpt_open(struct fd_ctx *c, const char *image, int rdwr)
 	c->gpt_r = hdi_gpt_read(&c->g, c->im.disk, fd_sector, c->gbuf,
 				sizeof c->gbuf, c->gparts, FD_GPT_MAXP);
 	c->g.guid_fn = fd_guid;
+	c->g.guid_ctx = &c->g;
 	if (c->gpt_r == HDI_OK && c->g.kind == HDI_GPT_VALID) {
 		if (!rdwr)
 			gpt_report(c);
@@ -172,6 +173,7 @@ int fd_edit(const char *image, fd_edit_fn fn, void *arg)
 	int rc, r;
 	if (!c)
 		return ed_err(image, "out of memory");
+	fd_guid_restart();
 	rc = fd_open(c, image, 0);
 	if (!rc)
 		rc = fn(c, arg, 0);
@@ -184,6 +186,7 @@ int fd_edit(const char *image, fd_edit_fn fn, void *arg)
 		free(c);
 		return rc;
 	}
+	fd_guid_restart();
 	rc = fd_open(c, image, 1);
 	if (!rc)
 		rc = fn(c, arg, 1);

@@ -13,7 +13,12 @@
 
 uint32_t fd_sector = 512;
 static int seeded;
-static uint64_t seed_state;
+static uint64_t seed, seed_state;
+
+void fd_guid_restart(void)
+{
+	seed_state = seed;
+}
 
 /* splitmix64: a fixed, well-mixed sequence per seed. */
 static uint64_t next_seeded(void)
@@ -44,9 +49,43 @@ static int os_random(uint8_t *b, size_t n)
 #endif
 }
 
+static int one_guid(struct hdi_guid *g);
+
+/* A GUID the table (ctx, when given) does not hold yet: each run of a
+ * seeded command starts the same sequence, so later ones skip what the
+ * earlier ones took. */
+static bool taken(const struct hdi_gpt *t, const struct hdi_guid *g)
+{
+	uint32_t i;
+	if (!t)
+		return false;
+	if (hdi_guid_eq(&t->disk_guid, g))
+		return true;
+	for (i = 0; i < t->nparts; i++)
+		if (hdi_guid_eq(&t->parts[i].uuid, g))
+			return true;
+	return false;
+}
+
 int fd_guid(void *ctx, struct hdi_guid *g)
 {
-	(void)ctx;
+	struct hdi_guid t;
+	unsigned tries;
+	int r;
+	/* g may be the table's own disk GUID: compare a copy. */
+	for (tries = 0; tries < 100000; tries++) {
+		if ((r = one_guid(&t)) < 0)
+			return r;
+		if (!taken(ctx, &t)) {
+			*g = t;
+			return HDI_OK;
+		}
+	}
+	return HDI_EIO;
+}
+
+static int one_guid(struct hdi_guid *g)
+{
 	if (seeded) {
 		uint64_t a = next_seeded(), b = next_seeded();
 		unsigned i;
@@ -88,7 +127,7 @@ int fd_global_opts(const char *image, int *argc, char **argv)
 			fd_sector = (uint32_t)x;
 		} else {
 			seeded = 1;
-			seed_state = x;
+			seed = seed_state = x;
 		}
 	}
 	*argc = o;
@@ -163,7 +202,7 @@ int fd_gpt_new(struct fd_ctx *c, uint32_t nentries, uint64_t first_lba,
 	asec = ((uint64_t)n * HDI_GPT_ENTRY_SIZE + fd_sector - 1) / fd_sector;
 	first = first_lba ? first_lba : grain > 2 + asec ? grain : 2 + asec;
 	r = hdi_gpt_new(&c->g, c->im.disk, fd_sector, c->gbuf, sizeof c->gbuf,
-			c->gparts, FD_GPT_MAXP, n, first, id, fd_guid, NULL);
+			c->gparts, FD_GPT_MAXP, n, first, id, fd_guid, &c->g);
 	if (r == HDI_EINVAL)
 		return ed_err(c->im.path, "refused, nothing written: a GPT with "
 			      "%u entries and first-lba %llu does not fit this "
@@ -187,7 +226,7 @@ int fd_dos_new(struct fd_ctx *c, const char *id)
 		if (errno || end == id || *end || x > 0xFFFFFFFFull || *id == '-')
 			return ed_err(c->im.path, "bad --label-id '%s' (hex, 32 bits)", id);
 		v = (uint32_t)x;
-	} else if (fd_guid(NULL, &g) == HDI_OK) {
+	} else if (one_guid(&g) == HDI_OK) {
 		v = (uint32_t)g.b[0] | (uint32_t)g.b[1] << 8 |
 		    (uint32_t)g.b[2] << 16 | (uint32_t)g.b[3] << 24;
 	}

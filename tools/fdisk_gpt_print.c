@@ -101,6 +101,19 @@ uint64_t fd_default_grain(uint64_t disk_bytes, uint32_t sector)
 	return disk_bytes <= (4u << 20) ? 1u : (1u << 20) / sector;
 }
 
+/* As libfdisk writes a name: bytes outside printable ASCII, the backslash
+ * and the double quote as \xNN (the reader takes \xNN back). */
+static void put_mangled(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch < 0x20 || ch >= 0x7f || ch == '\\' || ch == '"')
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+}
+
 void fd_gpt_print_dump(FILE *f, const char *image, const struct hdi_gpt *g)
 {
 	char id[37], ty[37], at[160], name[HDI_GPT_NAME_UTF8_MAX];
@@ -128,8 +141,11 @@ void fd_gpt_print_dump(FILE *f, const char *image, const struct hdi_gpt *g)
 			(unsigned long long)p->first,
 			(unsigned long long)(p->last - p->first + 1u), ty, id);
 		hdi_gpt_name_to_utf8(p->name, name);
-		if (name[0])
-			fprintf(f, ", name=\"%s\"", name);
+		if (name[0]) {
+			fputs(", name=\"", f);
+			put_mangled(f, name);
+			fputc('"', f);
+		}
 		fd_gpt_attrs_str(p->attrs, at, sizeof at);
 		if (at[0])
 			fprintf(f, ", attrs=\"%s\"", at);

@@ -248,6 +248,24 @@ static char *named_value(char **pp)
 	return v;
 }
 
+/* sfdisk's \xNN escapes in a value (a dump writes names that way); any
+ * other backslash stays. */
+static void unmangle(char *v)
+{
+	char *o = v;
+	while (*v) {
+		if (v[0] == '\\' && v[1] == 'x' && isxdigit((unsigned char)v[2]) &&
+		    isxdigit((unsigned char)v[3])) {
+			char hex[3] = { v[2], v[3], 0 };
+			*o++ = (char)strtoul(hex, NULL, 16);
+			v += 4;
+		} else {
+			*o++ = *v++;
+		}
+	}
+	*o = 0;
+}
+
 static int parse_named(struct fd_script *s, struct fd_line *l, char *p)
 {
 	char *colon = strchr(p, ':'), *eq = strchr(p, '=');
@@ -302,6 +320,7 @@ static int parse_named(struct fd_script *s, struct fd_line *l, char *p)
 						"hex digits)", val);
 			l->has_uuid = 1;
 		} else if (!strcasecmp(key, "name")) {
+			unmangle(val);
 			if (hdi_gpt_name_from_utf8(l->name, val) < 0)
 				return line_err(s, l->lineno, "bad name \"%s\": at most 36 "
 						"UTF-16 code units of UTF-8 text", val);
@@ -400,6 +419,7 @@ int fd_script_read(struct fd_script *s, FILE *in, const char *name)
 		if (s->n == sizeof s->line / sizeof s->line[0])
 			return line_err(s, lineno, "too many partitions");
 		l = &s->line[s->n++];
+		memset(l, 0, sizeof(*l));
 		l->lineno = lineno;
 		l->type = -1;
 		if (strchr(p, '=') ? parse_named(s, l, p) : parse_unnamed(s, l, p))
