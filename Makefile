@@ -16,6 +16,9 @@ HOST_SRC  := host_test/dev_file.c host_test/dev_ram.c
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
 UNIT_SRC  := $(sort $(wildcard host_test/unit/*.c))
 
+# edqcow2 compresses clusters with the field's own libraries, in threads
+TOOL_LIBS := -lz -lzstd -pthread
+
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 CORE_OBJ  := $(call obj,host,$(CORE_SRC))
@@ -39,7 +42,7 @@ $(BUILD)/libhdihost.a: $(HOST_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/edqcow2: $(TOOL_OBJ) $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ $(TOOL_LIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
 	$(CC) $(CFLAGS) -o $@ $^ -lz
@@ -84,17 +87,19 @@ $(BUILD)/sanitize/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
 $(BUILD)/sanitize/edqcow2: $(SAN_OBJ)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(TOOL_LIBS)
 sanitize: $(BUILD)/sanitize/edqcow2
 
 # --- Windows: edqcow2.exe with MinGW-w64 (the seed's user runs Windows) ------
+# zlib (libz-mingw-w64-dev) and winpthreads linked in statically; Debian has
+# no libzstd for MinGW, so that build refuses zstd compression.
 MINGW     ?= x86_64-w64-mingw32-
 WIN_OBJ   := $(call obj,windows,$(CORE_SRC) host_test/dev_file.c $(TOOL_SRC))
 $(BUILD)/windows/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(MINGW)gcc $(CPPFLAGS) $(CSTD) $(WARN) -Werror -O2 -MMD -MP -D__USE_MINGW_ANSI_STDIO=1 -c $< -o $@
 $(BUILD)/windows/edqcow2.exe: $(WIN_OBJ)
-	$(MINGW)gcc -o $@ $^
+	$(MINGW)gcc -static -o $@ $^ -lz -lpthread
 windows: $(BUILD)/windows/edqcow2.exe
 
 # --- sub-makefiles owned by their directories ----------------------------------

@@ -29,6 +29,7 @@ struct ed_image {
 	size_t ws_size;
 	struct hdi_bdev *disk;     /* the virtual disk: qcow2 view or the raw file */
 	struct ed_chain *chain;
+	struct ed_zctx *zc;        /* compressor for compressed writes (rdwr) */
 };
 
 #define ED_OPEN_RDWR        0x1
