@@ -8,11 +8,11 @@ BUILD         ?= build
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CSTD      := -std=c99
 HOST_OPT  ?= -O2 -g
-CPPFLAGS  := -Iinclude -Ihost_test
+CPPFLAGS  := -Iinclude -Ihost -Ihost_test
 CFLAGS    := $(CSTD) $(WARN) $(HOST_OPT) -MMD -MP
 
 CORE_SRC  := $(sort $(wildcard core/*.c))
-HOST_SRC  := host_test/dev_file.c host_test/dev_ram.c
+HOST_SRC  := host/dev_file.c host_test/dev_ram.c
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
 UNIT_SRC  := $(sort $(wildcard host_test/unit/*.c))
 
@@ -89,7 +89,7 @@ sanitize: $(BUILD)/sanitize/edqcow2
 
 # --- Windows: edqcow2.exe with MinGW-w64 (the seed's user runs Windows) ------
 MINGW     ?= x86_64-w64-mingw32-
-WIN_OBJ   := $(call obj,windows,$(CORE_SRC) host_test/dev_file.c $(TOOL_SRC))
+WIN_OBJ   := $(call obj,windows,$(CORE_SRC) host/dev_file.c $(TOOL_SRC))
 $(BUILD)/windows/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(MINGW)gcc $(CPPFLAGS) $(CSTD) $(WARN) -Werror -O2 -MMD -MP -D__USE_MINGW_ANSI_STDIO=1 -c $< -o $@
