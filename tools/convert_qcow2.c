@@ -43,7 +43,7 @@ static struct hdi_bdev_ops nosync_ops;
 
 static int nosync_flush(void *ctx)
 {
-	struct hdi_file_dev *fd = ctx;
+	struct file_dev *fd = ctx;
 	return fflush(fd->f) ? HDI_EIO : HDI_OK;
 }
 

@@ -22,7 +22,7 @@ struct ed_chain;   /* backing files opened for an image (tools/image.c) */
 
 struct ed_image {
 	const char *path;
-	struct hdi_file_dev file;
+	struct file_dev file;
 	int is_qcow2;
 	hdi_qcow2_t q;
 	void *ws;
@@ -47,7 +47,7 @@ uint64_t ed_disk_size(struct ed_image *im);
 /* The image at backing-chain depth (0: im itself): its path, file device
  * and qcow2 state (NULL for raw). Returns 0, or -1 past the chain's end. */
 int ed_chain_get(struct ed_image *im, unsigned depth, const char **path,
-		 struct hdi_file_dev **file, hdi_qcow2_t **q);
+		 struct file_dev **file, hdi_qcow2_t **q);
 
 /* A backing file name resolved against the directory of the image that
  * names it (absolute names, and drive letters on Windows, stay); malloc'd. */
