@@ -56,7 +56,7 @@ $(BUILD)/edqcow2: $(TOOL_OBJ) $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
 	$(CC) $(CFLAGS) -o $@ $^ $(TOOL_LIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libhditest.a $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
-	$(CC) $(CFLAGS) -o $@ $^ -lz
+	$(CC) $(CFLAGS) -o $@ $^ -lz -lzstd
 
 # Host test programs: host_test/prog_NAME.c -> $(BUILD)/prog_NAME
 PROG_SRC  := $(sort $(wildcard host_test/prog_*.c))
