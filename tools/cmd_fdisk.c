@@ -808,9 +808,10 @@ static int cmd_show(const char *image, int argc, char **argv, int dump)
 }
 
 struct apply_args {
-	const struct fd_script *s;
+	struct fd_script *s;
 	uint32_t align;
 	const char *geometry;
+	int verbose;
 };
 
 /* The script's label: header chooses the table; without one the disk's
@@ -824,13 +825,24 @@ static int apply_edit(struct fd_ctx *c, void *arg, int final)
 		if (a->geometry || a->align == FD_ALIGN_CYL)
 			return ed_err(c->im.path, "--geometry and --align cylinder "
 				      "are for MBR tables; the script makes a GPT");
-		return fd_gpt_script_build(c, a->s, a->align, final);
+		return fd_gpt_script_build(c, a->s, a->align, final && a->verbose);
 	}
 	if (c->is_gpt && fd_dos_new(c, NULL))
 		return 1;
 	if (apply_geometry(c, a->geometry))
 		return 1;
-	return fd_script_build(c, a->s, a->align, final);
+	return fd_script_build(c, a->s, a->align, final && a->verbose);
+}
+
+int fd_apply(const char *image, struct fd_script *s, uint32_t align,
+	     int verbose)
+{
+	struct apply_args a;
+	memset(&a, 0, sizeof a);
+	a.s = s;
+	a.align = align;
+	a.verbose = verbose;
+	return fd_edit(image, apply_edit, &a);
 }
 
 static int cmd_apply(const char *image, int argc, char **argv)
@@ -858,6 +870,7 @@ static int cmd_apply(const char *image, int argc, char **argv)
 		fclose(in);
 	if (!rc) {
 		a.s = s;
+		a.verbose = 1;
 		rc = fd_edit(image, apply_edit, &a);
 	}
 	free(s);

@@ -132,6 +132,7 @@ struct fd_line {
 	struct hdi_guid uuid;
 	uint16_t name[HDI_GPT_NAME_LEN];
 	uint64_t attrs;
+	unsigned result;          /* set by the builders: the partition's number */
 };
 enum { FD_SIZE_DEFAULT, FD_SIZE_SECTORS, FD_SIZE_BYTES };
 enum { FD_LABEL_KEEP = 0, FD_LABEL_DOS, FD_LABEL_GPT };
@@ -160,10 +161,10 @@ int fd_script_read(struct fd_script *s, FILE *in, const char *name);
 #define FD_ALIGN_CYL     HDI_MBR_ALIGN_CYLINDER
 /* The first empty primary slot (1..4), or 0 when all four are used. */
 int fd_free_slot(const struct hdi_mbr *m);
-int fd_script_build(struct fd_ctx *c, const struct fd_script *s,
+int fd_script_build(struct fd_ctx *c, struct fd_script *s,
 		    uint32_t align, int verbose);
 /* The same for a GPT (a new table when the disk is not GPT yet). */
-int fd_gpt_script_build(struct fd_ctx *c, const struct fd_script *s,
+int fd_gpt_script_build(struct fd_ctx *c, struct fd_script *s,
 			uint32_t align, int verbose);
 /* A new empty GPT on c's disk (nothing written): libfdisk's layout. */
 int fd_gpt_new(struct fd_ctx *c, uint32_t nentries, uint64_t first_lba,
@@ -182,5 +183,10 @@ uint64_t fd_default_grain(uint64_t disk_bytes, uint32_t sector);
 struct fd_gpt_type { const char *guid, *name; };
 extern const struct fd_gpt_type fd_gpt_types[];
 extern const unsigned fd_gpt_ntypes;
+/* Validates and writes the script's table on image, as `fdisk apply`
+ * does (align as for fd_script_build); verbose prints each partition.
+ * Returns 0 or 1 (after printing the error). */
+int fd_apply(const char *image, struct fd_script *s, uint32_t align,
+	     int verbose);
 
 #endif

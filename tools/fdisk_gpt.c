@@ -399,7 +399,7 @@ static int place(const struct fd_script *s, const struct fd_line *l,
 }
 
 static int build_line(struct fd_ctx *c, const struct fd_script *s,
-		      const struct fd_line *l, uint64_t grain, int verbose)
+		      struct fd_line *l, uint64_t grain, int verbose)
 {
 	struct hdi_gpt *g = &c->g;
 	struct hdi_guid type;
@@ -425,6 +425,7 @@ static int build_line(struct fd_ctx *c, const struct fd_script *s,
 	if (r < 0)
 		return line_err(s, l, "cannot add partition %u: %s", n, hdi_strerror(r));
 	p = hdi_gpt_find(g, n);
+	l->result = n;
 	if (l->has_name)
 		memcpy(p->name, l->name, sizeof p->name);
 	if (l->has_attrs)
@@ -439,7 +440,7 @@ static int build_line(struct fd_ctx *c, const struct fd_script *s,
 	return 0;
 }
 
-int fd_gpt_script_build(struct fd_ctx *c, const struct fd_script *s,
+int fd_gpt_script_build(struct fd_ctx *c, struct fd_script *s,
 			uint32_t align, int verbose)
 {
 	uint64_t grain;
