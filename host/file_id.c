@@ -9,7 +9,7 @@
 #include <io.h>
 #include <windows.h>
 
-static int from_handle(HANDLE h, struct hdi_file_id *id)
+static int from_handle(HANDLE h, struct file_id *id)
 {
 	BY_HANDLE_FILE_INFORMATION bi;
 	if (h == INVALID_HANDLE_VALUE || !GetFileInformationByHandle(h, &bi))
@@ -19,7 +19,7 @@ static int from_handle(HANDLE h, struct hdi_file_id *id)
 	return HDI_OK;
 }
 
-int hdi_file_id_path(const char *path, struct hdi_file_id *id)
+int file_id_path(const char *path, struct file_id *id)
 {
 	HANDLE h = CreateFileA(path, 0, FILE_SHARE_READ | FILE_SHARE_WRITE |
 			       FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
@@ -36,7 +36,7 @@ int hdi_file_id_path(const char *path, struct hdi_file_id *id)
 	return r;
 }
 
-int hdi_file_id_fd(int fd, struct hdi_file_id *id)
+int file_id_fd(int fd, struct file_id *id)
 {
 	return from_handle((HANDLE)_get_osfhandle(fd), id);
 }
@@ -44,14 +44,14 @@ int hdi_file_id_fd(int fd, struct hdi_file_id *id)
 #else
 #include <sys/stat.h>
 
-static int from_stat(const struct stat *st, struct hdi_file_id *id)
+static int from_stat(const struct stat *st, struct file_id *id)
 {
 	id->dev = (uint64_t)st->st_dev;
 	id->ino = (uint64_t)st->st_ino;
 	return HDI_OK;
 }
 
-int hdi_file_id_path(const char *path, struct hdi_file_id *id)
+int file_id_path(const char *path, struct file_id *id)
 {
 	struct stat st;
 	if (stat(path, &st))
@@ -59,7 +59,7 @@ int hdi_file_id_path(const char *path, struct hdi_file_id *id)
 	return from_stat(&st, id);
 }
 
-int hdi_file_id_fd(int fd, struct hdi_file_id *id)
+int file_id_fd(int fd, struct file_id *id)
 {
 	struct stat st;
 	if (fstat(fd, &st))

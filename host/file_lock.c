@@ -17,7 +17,7 @@ static const char *const perm_names[] = {
 	[3] = "resize",
 };
 
-const char *hdi_perm_name(unsigned perm)
+const char *file_perm_name(unsigned perm)
 {
 	unsigned i;
 	for (i = 0; i < sizeof perm_names / sizeof perm_names[0]; i++)
@@ -49,34 +49,34 @@ static int taken(int fd, long off)
 	return fl.l_type != F_UNLCK;
 }
 
-int hdi_file_lock(int fd, unsigned perm, unsigned shared,
-		  struct hdi_lock_conflict *c)
+int file_lock(int fd, unsigned perm, unsigned shared,
+		  struct file_lock_conflict *c)
 {
 	struct flock fl;
 	unsigned i, bit;
 	/* QEMU's locking=auto: no locks where the file system takes none */
 	if (ofd(fd, F_OFD_GETLK, F_WRLCK, 0, 0, &fl))
 		return HDI_OK;
-	for (i = 0; (bit = 1u << i) & HDI_PERM_ALL; i++) {
+	for (i = 0; (bit = 1u << i) & FILE_PERM_ALL; i++) {
 		if ((perm & bit) &&
-		    ofd(fd, F_OFD_SETLK, F_RDLCK, HDI_LOCK_PERM_BASE + i, 1, &fl))
+		    ofd(fd, F_OFD_SETLK, F_RDLCK, FILE_LOCK_PERM_BASE + i, 1, &fl))
 			goto refused;
 		if (!(shared & bit) &&
-		    ofd(fd, F_OFD_SETLK, F_RDLCK, HDI_LOCK_SHARED_BASE + i, 1, &fl))
+		    ofd(fd, F_OFD_SETLK, F_RDLCK, FILE_LOCK_SHARED_BASE + i, 1, &fl))
 			goto refused;
 	}
 	/* Set first, test after: of two racing openers at least one sees
 	 * the other, as in QEMU. */
-	for (i = 0; (bit = 1u << i) & HDI_PERM_ALL; i++) {
+	for (i = 0; (bit = 1u << i) & FILE_PERM_ALL; i++) {
 		c->perm = bit;
 		c->shared = 0;
-		if ((perm & bit) && taken(fd, HDI_LOCK_SHARED_BASE + i))
+		if ((perm & bit) && taken(fd, FILE_LOCK_SHARED_BASE + i))
 			return HDI_EBUSY;
 	}
-	for (i = 0; (bit = 1u << i) & HDI_PERM_ALL; i++) {
+	for (i = 0; (bit = 1u << i) & FILE_PERM_ALL; i++) {
 		c->perm = bit;
 		c->shared = 1;
-		if (!(shared & bit) && taken(fd, HDI_LOCK_PERM_BASE + i))
+		if (!(shared & bit) && taken(fd, FILE_LOCK_PERM_BASE + i))
 			return HDI_EBUSY;
 	}
 	return HDI_OK;
@@ -93,8 +93,8 @@ refused:
 
 #else
 
-int hdi_file_lock(int fd, unsigned perm, unsigned shared,
-		  struct hdi_lock_conflict *c)
+int file_lock(int fd, unsigned perm, unsigned shared,
+		  struct file_lock_conflict *c)
 {
 	(void)fd; (void)perm; (void)shared; (void)c;
 	return HDI_OK;

@@ -8,7 +8,7 @@ static int is_drive(const char *p)
 	       p[1] == ':';
 }
 
-int hdi_path_is_absolute(const char *name, int windows)
+int path_is_absolute(const char *name, int windows)
 {
 	if (name[0] == '/')
 		return 1;
@@ -26,10 +26,10 @@ static size_t dir_len(const char *overlay, int windows)
 	return n;
 }
 
-size_t hdi_path_beside(char *out, size_t cap, const char *overlay,
+size_t path_beside(char *out, size_t cap, const char *overlay,
 		       const char *name, int windows)
 {
-	size_t d = hdi_path_is_absolute(name, windows) ? 0 : dir_len(overlay, windows);
+	size_t d = path_is_absolute(name, windows) ? 0 : dir_len(overlay, windows);
 	size_t n = strlen(name), i, k = 0;
 	for (i = 0; i < d + n; i++) {
 		char ch = i < d ? overlay[i] : name[i - d];

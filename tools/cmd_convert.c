@@ -128,7 +128,7 @@ static int copy_disk(struct ed_image *im, FILE *o, const char *out)
 
 static int to_raw(struct ed_image *im, const char *out)
 {
-	struct hdi_file_dev fd;
+	struct file_dev fd;
 	FILE *o;
 	int r;
 	if (ed_create_open(&fd, out))
@@ -137,7 +137,7 @@ static int to_raw(struct ed_image *im, const char *out)
 	r = copy_disk(im, o, out);
 	if (!r && (fflush(o) || ftruncate(fileno(o), (off_t)ed_disk_size(im))))
 		r = ed_err(out, "cannot size the output: %s", strerror(errno));
-	if (hdi_file_dev_close(&fd) && !r)
+	if (file_dev_close(&fd) && !r)
 		r = ed_err(out, "close failed: %s", strerror(errno));
 	return r ? 1 : 0;
 }
@@ -146,7 +146,7 @@ static int to_raw(struct ed_image *im, const char *out)
  * file of its backing chain, however OUT spells it. */
 static int refuse_own_input(struct ed_image *im, const char *out)
 {
-	struct hdi_file_dev *file;
+	struct file_dev *file;
 	const char *path;
 	hdi_qcow2_t *q;
 	int d = ed_chain_find(im, out);
@@ -229,15 +229,9 @@ int ed_cmd_convert(const char *image, int argc, char **argv)
 	ed_force_share = 0;   /* -U is for the input; OUT is locked for writing */
 	if (refuse_own_input(&im, out))
 		r = 1;
-	else if (!strcmp(fmt, "qcow2")) {
-		/* written aside and renamed over OUT: OUT is held meanwhile */
-		struct hdi_file_dev g;
-		r = ed_output_guard(&g, out);
-		if (!r)
-			r = ed_convert_to_qcow2(&im, out, argc, argv);
-		if (g.f)
-			hdi_file_dev_close(&g);
-	} else
+	else if (!strcmp(fmt, "qcow2"))
+		r = ed_convert_to_qcow2(&im, out, argc, argv);   /* locks OUT too */
+	else
 		r = to_raw(&im, out);
 	if (ed_close(&im))
 		r = 1;

@@ -22,13 +22,14 @@ struct ed_chain;   /* backing files opened for an image (tools/image.c) */
 
 struct ed_image {
 	const char *path;
-	struct hdi_file_dev file;
+	struct file_dev file;
 	int is_qcow2;
 	hdi_qcow2_t q;
 	void *ws;
 	size_t ws_size;
 	struct hdi_bdev *disk;     /* the virtual disk: qcow2 view or the raw file */
 	struct ed_chain *chain;
+	struct ed_zctx *zc;        /* compressor for compressed writes (rdwr) */
 };
 
 #define ED_OPEN_RDWR        0x1
@@ -50,7 +51,7 @@ uint64_t ed_disk_size(struct ed_image *im);
 /* The image at backing-chain depth (0: im itself): its path, file device
  * and qcow2 state (NULL for raw). Returns 0, or -1 past the chain's end. */
 int ed_chain_get(struct ed_image *im, unsigned depth, const char **path,
-		 struct hdi_file_dev **file, hdi_qcow2_t **q);
+		 struct file_dev **file, hdi_qcow2_t **q);
 
 /* A backing file name resolved against the directory of the image that
  * names it (absolute names, and drive letters on Windows, stay); malloc'd. */
@@ -62,6 +63,13 @@ int ed_err(const char *image, const char *fmt, ...)
 	ED_PRINTF(2, 3);
 /* Error line for a library code, with the qcow2 detail when there is one. */
 int ed_err_code(struct ed_image *im, const char *what, int code);
+/* OUT written under a temporary name: ed_tmp_begin locks an existing OUT
+ * for writing (refused while QEMU uses it), makes OUT.tmp-XXXXXX
+ * (printing why it could not: NULL) and removes it on SIGINT/SIGTERM;
+ * ed_tmp_end renames it to OUT, or removes it when discard is set or the
+ * rename fails (returns 1 then). The caller frees the name. */
+char *ed_tmp_begin(const char *out);
+int ed_tmp_end(const char *tmp, const char *out, int discard);
 /* True when argv has --help or -h. */
 int ed_wants_help(int argc, char **argv);
 
@@ -75,13 +83,13 @@ extern int ed_force_share;          /* -U / --force-share: read anyway */
 #define ED_LOCK_NO_IO  0x4   /* metadata only: no consistent-read byte */
 /* Locks f (opened from path) as QEMU would; prints and returns 1 when the
  * image is in use (or -U was given for a write). */
-int ed_lock(const char *path, struct hdi_file_dev *f, int how);
+int ed_lock(const char *path, struct file_dev *f, int how);
 /* Opens path for a new image: created if missing, locked for writing, and
  * only then truncated. Prints and returns 1 on failure. */
-int ed_create_open(struct hdi_file_dev *fd, const char *path);
+int ed_create_open(struct file_dev *fd, const char *path);
 /* When out exists: opens and locks it for writing (g->f set) so nobody
  * uses it while it is being replaced. Prints and returns 1 on failure. */
-int ed_output_guard(struct hdi_file_dev *g, const char *out);
+int ed_output_guard(struct file_dev *g, const char *out);
 /* Depth in im's backing chain (0: im) of the file out names, else -1;
  * compared by file identity, so links and spellings are caught. */
 int ed_chain_find(struct ed_image *im, const char *out);
@@ -103,6 +111,7 @@ ED_CMD(ed_cmd_write);         /* tools/cmd_io.c */
 ED_CMD(ed_cmd_write_zeroes);  /* tools/cmd_io.c */
 ED_CMD(ed_cmd_discard);       /* tools/cmd_io.c */
 ED_CMD(ed_cmd_resize);        /* tools/cmd_create.c */
+ED_CMD(ed_cmd_build);         /* tools/cmd_build.c */
 ED_CMD(ed_cmd_fdisk);         /* tools/cmd_fdisk.c */
 ED_CMD(ed_cmd_bootcode);      /* tools/cmd_fdisk.c */
 ED_CMD(ed_cmd_partition);     /* tools/cmd_fdisk.c */

@@ -30,27 +30,27 @@ int ed_force_share;
  *                    resize unshared                 (100, 101, 103, 201, 203)
  * qemu-img shares write on a raw image it writes; edqcow2 does not: its
  * partition-table and header edits must not interleave with anyone's. */
-int ed_lock(const char *path, struct hdi_file_dev *f, int how)
+int ed_lock(const char *path, struct file_dev *f, int how)
 {
-	const unsigned keep = HDI_PERM_WRITE | HDI_PERM_RESIZE;
-	unsigned perm = HDI_PERM_CONSISTENT_READ, shared = HDI_PERM_ALL;
-	struct hdi_lock_conflict c;
+	const unsigned keep = FILE_PERM_WRITE | FILE_PERM_RESIZE;
+	unsigned perm = FILE_PERM_CONSISTENT_READ, shared = FILE_PERM_ALL;
+	struct file_lock_conflict c;
 	int r;
 	if ((how & ED_LOCK_RDWR) && ed_force_share)
 		return ed_err(path, "force-share (-U) can only be used with read-only images");
 	if (how & ED_LOCK_RDWR)
-		perm |= HDI_PERM_WRITE | HDI_PERM_RESIZE;
+		perm |= FILE_PERM_WRITE | FILE_PERM_RESIZE;
 	if (how & ED_LOCK_NO_IO)
 		perm = 0;
 	if (how & (ED_LOCK_RDWR | ED_LOCK_KEEP))
 		shared &= ~keep;
 	if (ed_force_share)
-		shared = HDI_PERM_ALL;
-	r = hdi_file_lock(fileno(f->f), perm, shared, &c);
+		shared = FILE_PERM_ALL;
+	r = file_lock(fileno(f->f), perm, shared, &c);
 	if (r == HDI_EBUSY)
 		return ed_err(path, "image is locked: Failed to get %s\"%s\" lock; "
 			      "is another process (QEMU?) using it?%s",
-			      c.shared ? "shared " : "", hdi_perm_name(c.perm),
+			      c.shared ? "shared " : "", file_perm_name(c.perm),
 			      how & ED_LOCK_RDWR ? "" : " (-U reads it anyway)");
 	if (r)
 		return ed_err(path, "cannot lock: %s", strerror(errno));
@@ -78,17 +78,17 @@ void ed_test_hold(void)
 	}
 }
 
-int ed_create_open(struct hdi_file_dev *fd, const char *path)
+int ed_create_open(struct file_dev *fd, const char *path)
 {
-	if (hdi_file_dev_open(fd, path, "c+b", 0))
+	if (file_dev_open(fd, path, "c+b", 0))
 		return ed_err(path, "cannot create: %s", strerror(errno));
 	if (ed_lock(path, fd, ED_LOCK_RDWR)) {
-		hdi_file_dev_close(fd);
+		file_dev_close(fd);
 		return 1;
 	}
 	if (fflush(fd->f) || ftruncate(fileno(fd->f), 0)) {
 		ed_err(path, "cannot create: %s", strerror(errno));
-		hdi_file_dev_close(fd);
+		file_dev_close(fd);
 		return 1;
 	}
 	fd->size = 0;
@@ -96,15 +96,15 @@ int ed_create_open(struct hdi_file_dev *fd, const char *path)
 	return 0;
 }
 
-int ed_output_guard(struct hdi_file_dev *g, const char *out)
+int ed_output_guard(struct file_dev *g, const char *out)
 {
 	memset(g, 0, sizeof(*g));
 	if (access(out, F_OK))
 		return 0;
-	if (hdi_file_dev_open(g, out, "r+b", 0))
+	if (file_dev_open(g, out, "r+b", 0))
 		return ed_err(out, "cannot open for writing: %s", strerror(errno));
 	if (ed_lock(out, g, ED_LOCK_RDWR)) {
-		hdi_file_dev_close(g);
+		file_dev_close(g);
 		return 1;
 	}
 	return 0;
@@ -113,23 +113,23 @@ int ed_output_guard(struct hdi_file_dev *g, const char *out)
 /* The depth in im's chain of the file out names (0: im itself), or -1. */
 int ed_chain_find(struct ed_image *im, const char *out)
 {
-	struct hdi_file_id want, id;
-	struct hdi_file_dev *file;
+	struct file_id want, id;
+	struct file_dev *file;
 	const char *path;
 	hdi_qcow2_t *q;
 	unsigned d;
-	if (hdi_file_id_path(out, &want))
+	if (file_id_path(out, &want))
 		return -1;
 	for (d = 0; !ed_chain_get(im, d, &path, &file, &q); d++)
-		if (file->f && !hdi_file_id_fd(fileno(file->f), &id) &&
-		    hdi_file_id_eq(&id, &want))
+		if (file->f && !file_id_fd(fileno(file->f), &id) &&
+		    file_id_eq(&id, &want))
 			return (int)d;
 	return -1;
 }
 
 int ed_same_file(const char *a, const char *b)
 {
-	struct hdi_file_id x, y;
-	return !hdi_file_id_path(a, &x) && !hdi_file_id_path(b, &y) &&
-	       hdi_file_id_eq(&x, &y);
+	struct file_id x, y;
+	return !file_id_path(a, &x) && !file_id_path(b, &y) &&
+	       file_id_eq(&x, &y);
 }

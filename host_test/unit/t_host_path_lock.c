@@ -17,7 +17,7 @@ static int beside_is(const char *overlay, const char *name, int win,
 		     const char *want)
 {
 	char out[256];
-	size_t n = hdi_path_beside(out, sizeof out, overlay, name, win);
+	size_t n = path_beside(out, sizeof out, overlay, name, win);
 	return n == strlen(want) && !strcmp(out, want);
 }
 
@@ -45,48 +45,48 @@ TEST(host_path_windows)
 	CHECK(beside_is("vm\\top.qcow2", "\\\\srv\\share\\b.qcow2", 1, "\\\\srv\\share\\b.qcow2"));
 	CHECK(beside_is("vm\\top.qcow2", "/b.qcow2", 1, "/b.qcow2"));
 	CHECK(beside_is("top.qcow2", "b.qcow2", 1, "b.qcow2"));
-	CHECK(hdi_path_is_absolute("C:\\x", 1) && !hdi_path_is_absolute("C:\\x", 0));
-	CHECK(!hdi_path_is_absolute("x\\y", 1) && !hdi_path_is_absolute("1:x", 1));
+	CHECK(path_is_absolute("C:\\x", 1) && !path_is_absolute("C:\\x", 0));
+	CHECK(!path_is_absolute("x\\y", 1) && !path_is_absolute("1:x", 1));
 }
 
 TEST(host_path_truncates)
 {
 	char out[8];
-	CHECK_EQ(hdi_path_beside(out, sizeof out, "dir/top", "base.qcow2", 0), 14);
+	CHECK_EQ(path_beside(out, sizeof out, "dir/top", "base.qcow2", 0), 14);
 	CHECK(!strcmp(out, "dir/bas"));
 }
 
 TEST(host_lock_between_descriptions)
 {
 	char path[] = "/tmp/hdi-lock-XXXXXX";
-	const unsigned rw = HDI_PERM_CONSISTENT_READ | HDI_PERM_WRITE | HDI_PERM_RESIZE;
-	const unsigned keep = HDI_PERM_ALL & ~(HDI_PERM_WRITE | HDI_PERM_RESIZE);
-	struct hdi_lock_conflict c;
-	struct hdi_file_id a, b;
+	const unsigned rw = FILE_PERM_CONSISTENT_READ | FILE_PERM_WRITE | FILE_PERM_RESIZE;
+	const unsigned keep = FILE_PERM_ALL & ~(FILE_PERM_WRITE | FILE_PERM_RESIZE);
+	struct file_lock_conflict c;
+	struct file_id a, b;
 	int fd = mkstemp(path), f1, f2, f3;
 	CHECK(fd >= 0);
 	f1 = open(path, O_RDWR);
 	f2 = open(path, O_RDWR);
 	f3 = open(path, O_RDONLY);
-	CHECK(!hdi_file_id_fd(f1, &a) && !hdi_file_id_path(path, &b) &&
-	      hdi_file_id_eq(&a, &b));
+	CHECK(!file_id_fd(f1, &a) && !file_id_path(path, &b) &&
+	      file_id_eq(&a, &b));
 	/* readers that share everything get along with one another */
-	CHECK_EQ(hdi_file_lock(f3, HDI_PERM_CONSISTENT_READ, HDI_PERM_ALL, &c), HDI_OK);
-	CHECK_EQ(hdi_file_lock(f1, rw, keep, &c), HDI_OK);
+	CHECK_EQ(file_lock(f3, FILE_PERM_CONSISTENT_READ, FILE_PERM_ALL, &c), HDI_OK);
+	CHECK_EQ(file_lock(f1, rw, keep, &c), HDI_OK);
 	/* a second writer: our write is not shared by the first */
-	CHECK_EQ(hdi_file_lock(f2, rw, keep, &c), HDI_EBUSY);
-	CHECK(c.perm == HDI_PERM_WRITE && !c.shared);
+	CHECK_EQ(file_lock(f2, rw, keep, &c), HDI_EBUSY);
+	CHECK(c.perm == FILE_PERM_WRITE && !c.shared);
 	/* a qcow2 reader does not share write, which the writer holds */
 	close(f2);
 	f2 = open(path, O_RDONLY);
-	CHECK_EQ(hdi_file_lock(f2, HDI_PERM_CONSISTENT_READ, keep, &c), HDI_EBUSY);
-	CHECK(c.perm == HDI_PERM_WRITE && c.shared);
+	CHECK_EQ(file_lock(f2, FILE_PERM_CONSISTENT_READ, keep, &c), HDI_EBUSY);
+	CHECK(c.perm == FILE_PERM_WRITE && c.shared);
 	/* closing the writer's description releases its bytes */
 	close(f1);
 	close(f2);
 	f2 = open(path, O_RDONLY);
-	CHECK_EQ(hdi_file_lock(f2, HDI_PERM_CONSISTENT_READ, keep, &c), HDI_OK);
-	CHECK(!strcmp(hdi_perm_name(HDI_PERM_RESIZE), "resize"));
+	CHECK_EQ(file_lock(f2, FILE_PERM_CONSISTENT_READ, keep, &c), HDI_OK);
+	CHECK(!strcmp(file_perm_name(FILE_PERM_RESIZE), "resize"));
 	close(f2);
 	close(f3);
 	close(fd);

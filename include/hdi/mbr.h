@@ -139,6 +139,10 @@ int hdi_mbr_add_logical(struct hdi_mbr *m, uint32_t ebr, uint32_t start,
 /* Deletes partition n: a primary slot is zeroed (an extended takes its
  * logicals along); a logical leaves the chain, later ones renumber. */
 int hdi_mbr_delete(struct hdi_mbr *m, unsigned n);
+/* Starts a new, empty table whatever sector 0 held (a GPT's protective
+ * MBR too): the next write keeps only the boot code (0..439) and writes
+ * disk_id and four empty entries. */
+void hdi_mbr_reset(struct hdi_mbr *m, uint32_t disk_id);
 /* Deletes every partition; boot code and signature stay. */
 int hdi_mbr_clear(struct hdi_mbr *m);
 /* Type or active flag of partition n; CHS and position stay. Changing a
@@ -204,14 +208,9 @@ int hdi_mbr_write_bootcode(const struct hdi_bdev *dev, void *buf,
 			   size_t buf_size, const uint8_t *code);
 
 /* ---- a partition as a block device ------------------------------------------ */
-struct hdi_mbr_partdev {
-	struct hdi_bdev bdev;        /* use this; granule = parent's */
-	const struct hdi_bdev *parent;
-	uint64_t off, len;           /* bytes on the parent */
-};
-/* A window on partition n. HDI_EINVAL when its start is not aligned to
- * the parent's granule. */
-int hdi_mbr_partdev_init(struct hdi_mbr_partdev *pd, const struct hdi_mbr *m,
+/* A window on partition n (core/bdev_view.c). HDI_EINVAL when its start
+ * is not aligned to the parent's granule. */
+int hdi_mbr_partdev_init(struct hdi_bdev_view *pd, const struct hdi_mbr *m,
 			 unsigned n);
 
 #endif
