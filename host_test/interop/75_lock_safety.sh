@@ -121,6 +121,8 @@ writers() {
 	refused "$p.create-raw" "$i" "$ED" "$i" create 16M --format raw
 	refused "$p.convert-into-raw" "$i" "$ED" other.qcow2 convert "$i" -O raw
 	refused "$p.convert-into-qcow2" "$i" "$ED" other.qcow2 convert "$i" -O qcow2
+	printf 'format: qcow2\nsize: 16M\nlabel: dos\nsize=1M, type=83\n' > img.recipe
+	refused "$p.build-into" "$i" "$ED" "$i" build img.recipe
 	case $i in *.qcow2)
 		refused "$p.check-repair" "$i" "$ED" "$i" check --repair all
 		# commands that edqcow2 may not have yet are covered by ed_open
