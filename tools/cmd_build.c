@@ -80,10 +80,12 @@ static int parse_args(struct build *b, struct rcp_defines *d, int argc,
 }
 
 /* A label-id the recipe did not give comes from the recipe's text, so
- * rebuilding gives the same bytes (and never 0, which means "none"). */
+ * rebuilding gives the same bytes (and never 0, which means "none"); a
+ * GPT's GUIDs come from a sequence seeded by it. */
 static void derive_ids(struct build *b)
 {
 	uint32_t id = (uint32_t)(b->r.hash ^ (b->r.hash >> 32));
+	fd_guid_seed(b->r.hash);
 	if (!b->r.has_label_id) {
 		b->s.has_id = 1;
 		b->s.id = id ? id : 0x1dbeefu;
@@ -233,6 +235,11 @@ static int auto_size(struct build *b, struct slot *probe)
 	for (i = 0; i < b->s.n; i++)
 		if (probe[i].start + probe[i].count > end)
 			end = probe[i].start + probe[i].count;
+	if (b->r.gpt) {
+		/* then the backup entry array and header */
+		uint64_t n = b->s.table_length ? b->s.table_length : HDI_GPT_DEFAULT_ENTRIES;
+		end += (n * HDI_GPT_ENTRY_SIZE + 511) / 512 + 1;
+	}
 	b->disk = (end * 512 + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
 	return 0;
 }
@@ -385,9 +392,6 @@ static int run(struct build *b)
 	if (b->r.compression)
 		return rcp_err(&b->r, b->r.compression_line, "compressed payloads "
 			       "are not supported by this edqcow2 yet");
-	if (b->r.gpt)
-		return ed_err(b->r.path, "label: gpt is not supported by this "
-			      "edqcow2 yet");
 	if (check_bootcode(b) || read_script(b))
 		return 1;
 	if (b->r.size_auto && auto_size(b, probe))

@@ -341,3 +341,23 @@ PY
 		if [ -z "$bad" ]; then ok "hostile-$mut"; else notok "hostile-$mut" "$bad"; fi
 	done
 fi
+
+# --- build: a whole GPT image from a recipe, reproducibly ------------------------
+head -c 100000 /dev/urandom >"$T/efi.bin"
+printf 'format: qcow2\nsize: 64M\n\nlabel: gpt\nsize=8M, type=U, name="EFI", file=efi.bin\nsize=1M, type="BIOS boot"\n,,L\n' >"$T/g.recipe"
+run build-gpt "$E" "$T/b1.qcow2" build "$T/g.recipe"
+run build-gpt-again "$E" "$T/b2.qcow2" build "$T/g.recipe"
+if need qemu-img; then
+	qcheck build-gpt-check "$T/b1.qcow2"
+	qemu-img convert -O raw "$T/b1.qcow2" "$T/b1.raw"
+	qemu-img convert -O raw "$T/b2.qcow2" "$T/b2.raw"
+	run build-gpt-reproducible cmp "$T/b1.raw" "$T/b2.raw"
+	sgv build-gpt-sgdisk-v "$T/b1.raw"
+	expect_eq build-gpt-layout "$(NOIDS=1 norm "$T/b1.raw" | grep -c 'start=')" 3
+	"$E" "$T/b1.qcow2" partition 1 read 0 100000 >"$T/efi.back" 2>"$T/out"
+	run build-gpt-payload cmp "$T/efi.bin" "$T/efi.back"
+fi
+printf 'format: raw\n\nlabel: gpt\nsize=8M, type=U, file=efi.bin\nsize=auto, file=efi.bin\n' >"$T/auto.recipe"
+run build-gpt-auto "$E" "$T/auto.img" build "$T/auto.recipe"
+sgv build-gpt-auto-sgdisk-v "$T/auto.img"
+expect_eq build-gpt-auto-size "$(stat -c %s "$T/auto.img")" $((11 * 1048576))
