@@ -21,7 +21,7 @@ static void raw_backing_holes(struct ed_image *im,
 			      unsigned *st, uint64_t *len)
 {
 	const char *path;
-	struct hdi_file_dev *fd;
+	struct file_dev *fd;
 	hdi_qcow2_t *q;
 	uint64_t n;
 	int data;

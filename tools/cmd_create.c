@@ -14,6 +14,7 @@
 
 static const char create_help[] =
 	"usage: edqcow2 IMAGE create [SIZE] [options]\n"
+	"       edqcow2 create [-f FMT] [-o OPTS] [-b FILE -F FMT] IMAGE [SIZE]\n"
 	"Makes a new image (an existing file is overwritten).\n"
 	"  --format raw|qcow2        image format (default qcow2)\n"
 	"  --compat 0.10|1.1         qcow2 version 2 or 3 (default 1.1)\n"
@@ -25,6 +26,13 @@ static const char create_help[] =
 	"  --backing-format raw|qcow2  (default: probed from FILE)\n"
 	"  --preallocation off|metadata  metadata: every cluster gets its host\n"
 	"                            cluster and L2 entry now (no backing file)\n"
+	"  --compression-type zlib|zstd  for compressed clusters (default zlib;\n"
+	"                            zstd needs compat 1.1)\n"
+	"  -o KEY=VALUE[,...]        qemu-img's spelling: compat, cluster_size,\n"
+	"                            refcount_bits, lazy_refcounts, extended_l2,\n"
+	"                            backing_file, backing_fmt, preallocation,\n"
+	"                            compression_type, size (-o help lists them)\n"
+	"  -f FMT, -b FILE, -F FMT   qemu-img's --format, --backing, --backing-format\n"
 	"SIZE may be left out with --backing: the backing file's size is used.\n"
 	"SIZE is rounded up to a multiple of 512, as qemu-img does.\n";
 
@@ -118,10 +126,12 @@ static int set_choice(const char *image, struct ed_qcow2_opts *c,
 	}
 	if (!strcmp(key, "compression_type")) {
 		if (v && !strcmp(v, "zlib"))
-			return 0;
-		if (v && !strcmp(v, "zstd"))
-			return ed_err(image, "compression_type=zstd: this edqcow2 cannot write zstd images"), -1;
-		return bad(image, key, v, "zlib or zstd");
+			c->o.compression_type = HDI_QCOW2_COMPRESSION_ZLIB;
+		else if (v && !strcmp(v, "zstd"))
+			c->o.compression_type = HDI_QCOW2_COMPRESSION_ZSTD;
+		else
+			return bad(image, key, v, "zlib or zstd");
+		return 0;
 	}
 	if (ed_parse_bool(v, &b))
 		return bad(image, key, v, "on or off");
@@ -140,7 +150,7 @@ static const char o_help[] =
 	"  refcount_bits=N          1, 2, 4, 8, 16, 32 or 64 (default 16)\n"
 	"  lazy_refcounts=on|off    compat 1.1 only\n"
 	"  extended_l2=on|off       subclusters; compat 1.1, clusters >= 16k\n"
-	"  compression_type=zlib    zstd is read but not written\n"
+	"  compression_type=zlib|zstd  for compressed clusters (zstd: compat 1.1)\n"
 	"  preallocation=off|metadata  (falloc and full: measure only)\n"
 	"  backing_file=FILE        backing file (relative to the image)\n"
 	"  backing_fmt=raw|qcow2\n";
@@ -201,6 +211,7 @@ int ed_qcow2_opts_parse(const char *image, struct ed_qcow2_opts *c,
 		{ "--backing", "backing_file" }, { "-b", "backing_file" },
 		{ "--backing-format", "backing_fmt" }, { "-F", "backing_fmt" },
 		{ "--preallocation", "preallocation" },
+		{ "--compression-type", "compression_type" },
 		{ "--format", NULL }, { "-O", NULL }, { "-f", NULL },
 		{ "-o", NULL },
 	};
@@ -251,6 +262,8 @@ int ed_qcow2_opts_check(const char *image, struct ed_qcow2_opts *c)
 		return ed_err(image, o->extended_l2
 			? "a backing file with preallocation is not supported"
 			: "Backing file and preallocation can only be used at the same time if extended_l2 is on");
+	if (o->version < 3 && o->compression_type != HDI_QCOW2_COMPRESSION_ZLIB)
+		return ed_err(image, "Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)");
 	return 0;
 }
 
@@ -277,13 +290,13 @@ static char *beside(const char *image, const char *name)
 static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 			 uint64_t *size)
 {
-	struct hdi_file_dev b;
+	struct file_dev b;
 	unsigned char h[32];
 	char *path = beside(image, c->backing);
 	int is_q, r;
 	if (!path)
 		return ed_err(image, "out of memory");
-	r = hdi_file_dev_open(&b, path, "rb", 0);
+	r = file_dev_open(&b, path, "rb", 0);
 	free(path);
 	if (r)
 		return ed_err(image, "could not open backing file '%s': %s",
@@ -291,7 +304,7 @@ static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 	is_q = b.size >= sizeof h && !hdi_bdev_read(&b.bdev, 0, h, sizeof h) &&
 	       hdi_qcow2_probe(h, sizeof h);
 	if (c->backing_fmt && !strcmp(c->backing_fmt, "qcow2") && !is_q) {
-		hdi_file_dev_close(&b);
+		file_dev_close(&b);
 		return ed_err(image, "backing file '%s' is not qcow2", c->backing);
 	}
 	if (!c->backing_fmt)
@@ -303,14 +316,14 @@ static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 			((uint64_t)h[30] << 8) | h[31];
 	else
 		*size = b.size;
-	hdi_file_dev_close(&b);
+	file_dev_close(&b);
 	return 0;
 }
 
 int ed_create_qcow2_file(const char *path, struct ed_qcow2_opts *c,
 			 uint64_t size)
 {
-	struct hdi_file_dev fd;
+	struct file_dev fd;
 	void *ws;
 	int r;
 	if (strcmp(c->prealloc, "off") && strcmp(c->prealloc, "metadata"))
@@ -319,16 +332,16 @@ int ed_create_qcow2_file(const char *path, struct ed_qcow2_opts *c,
 	c->o.size = (size + 511u) & ~(uint64_t)511u;
 	c->o.backing_file = c->backing;
 	c->o.backing_format = c->backing_fmt;
-	if (hdi_file_dev_open(&fd, path, "w+b", 0))
+	if (file_dev_open(&fd, path, "w+b", 0))
 		return ed_err(path, "cannot create: %s", strerror(errno));
 	ws = malloc(CREATE_WS);
 	if (!ws) {
-		hdi_file_dev_close(&fd);
+		file_dev_close(&fd);
 		return ed_err(path, "out of memory");
 	}
 	r = hdi_qcow2_create(&fd.bdev, &c->o, ws, CREATE_WS);
 	free(ws);
-	if (hdi_file_dev_close(&fd) && !r)
+	if (file_dev_close(&fd) && !r)
 		r = HDI_EIO;
 	if (r == HDI_EINVAL && c->o.cluster_bits && (size >> 40))
 		return ed_err(path, "create: the image size is too large for this cluster size");
@@ -341,12 +354,12 @@ int ed_create_qcow2_file(const char *path, struct ed_qcow2_opts *c,
 
 static int create_raw(const char *path, uint64_t size)
 {
-	struct hdi_file_dev fd;
+	struct file_dev fd;
 	int r;
-	if (hdi_file_dev_open(&fd, path, "w+b", 0))
+	if (file_dev_open(&fd, path, "w+b", 0))
 		return ed_err(path, "cannot create: %s", strerror(errno));
 	r = hdi_bdev_ensure_size(&fd.bdev, size);
-	if (hdi_file_dev_close(&fd) && !r)
+	if (file_dev_close(&fd) && !r)
 		r = HDI_EIO;
 	return r ? ed_err(path, "create: %s", hdi_strerror(r)) : 0;
 }

@@ -17,7 +17,7 @@ static const char *const long_vals[] = {
 	"--refcount-bits", "--backing", "--backing-format", "--preallocation",
 	"--workspace", "--repair", "--size", "--type", "--start", "--align",
 	"--geometry", "--offset", "--object", "--cache", "--name", "--uuid",
-	"--attrs", "--label", "--jobs",
+	"--attrs", "--label", "--jobs", "--compression-type", "--define",
 };
 
 static int takes_value(const char *shorts, const char *a)
@@ -210,14 +210,26 @@ int ed_common_opts(const char *image, int *argc, char **argv)
 
 /* ---- -o key=value,... -------------------------------------------------- */
 
+/* The split copies of -o lists: options keep pointers into them until the
+ * process ends (kept reachable here, so leak checkers agree). */
+struct o_copy {
+	struct o_copy *next;
+	char text[1];
+};
+static struct o_copy *o_copies;
+
 int ed_o_each(const char *image, const char *list,
 	      int (*fn)(void *ctx, const char *key, const char *val), void *ctx)
 {
 	size_t n = strlen(list);
-	char *buf = malloc(n + 1), *p, *w;
+	struct o_copy *cp = malloc(sizeof *cp + n + 1);
+	char *buf, *p, *w;
 	int r = 0;
-	if (!buf)
+	if (!cp)
 		return ed_err(image, "out of memory");
+	cp->next = o_copies;
+	o_copies = cp;
+	buf = cp->text;
 	p = (char *)list;
 	w = buf;
 	while (*p && !r) {
@@ -244,8 +256,6 @@ int ed_o_each(const char *image, const char *list,
 			continue;
 		r = fn(ctx, key, val);
 	}
-	/* buf is not freed: the keys and values it holds stay valid for the
-	 * life of the process (options keep pointers to them). */
 	return r;
 }
 

@@ -25,7 +25,7 @@ static const struct ed_cmd cmds[] = {
 	{ "write", ed_cmd_write, "write OFFSET FILE|-: write bytes into the virtual disk", "f", 0 },
 	{ "write-zeroes", ed_cmd_write_zeroes, "write-zeroes OFFSET LENGTH", "f", 0 },
 	{ "discard", ed_cmd_discard, "discard OFFSET LENGTH", "f", 0 },
-	{ "convert", ed_cmd_convert, "convert OUT -O raw|qcow2 [-o OPTS] [-p]: copy to a new image", "fFOoBlsStTmr", CMD_OUT_LAST },
+	{ "convert", ed_cmd_convert, "convert OUT -O raw|qcow2 [-o OPTS] [-p]: copy to a new image", "fFOoBlsStTmrj", CMD_OUT_LAST },
 	{ "check", ed_cmd_check, "check [--output=json] [-r leaks|all]", "fr", 0 },
 	{ "compare", ed_cmd_compare, "compare IMAGE2 [-s] [-F FMT]: same contents? (exit 0 yes, 1 no)", "fFT", CMD_ERR2 },
 	{ "measure", ed_cmd_measure, "measure [-O qcow2|raw] [-o OPTS] [--size SIZE] [--output=json]", "fOol", CMD_NO_IMAGE },
@@ -35,6 +35,7 @@ static const struct ed_cmd cmds[] = {
 	{ "fdisk", ed_cmd_fdisk, "fdisk create|list|dump|apply|delete|set|signature ...", "f", 0 },
 	{ "bootcode", ed_cmd_bootcode, "bootcode FILE: install MBR boot code", "f", 0 },
 	{ "partition", ed_cmd_partition, "partition N write FILE | read [OFFSET LENGTH]", "f", 0 },
+	{ "build", ed_cmd_build, "build RECIPE [--define NAME=VALUE] [--dry-run] [-p]: a whole image from a recipe", "f", 0 },
 };
 
 #ifndef ED_VERSION

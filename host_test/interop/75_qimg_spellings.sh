@@ -39,6 +39,7 @@ twin compat -f qcow2 -o compat=0.10 d4.qcow2 100M
 twin raw -f raw d5.raw 1M
 twin prealloc -f qcow2 -o preallocation=metadata,cluster_size=64k d6.qcow2 5M
 twin zlib -f qcow2 -o compression_type=zlib d7.qcow2 2M
+twin zstd -f qcow2 -o compression_type=zstd d7z.qcow2 2M
 qemu-img create -q -f qcow2 base.qcow2 8M
 twin backing -f qcow2 -b base.qcow2 -F qcow2 d8.qcow2
 twin backing-o -f qcow2 -o backing_file=base.qcow2,backing_fmt=qcow2 d9.qcow2 8M
@@ -96,7 +97,7 @@ refuse() {
 refuse bad-o-key "$ED" create -f qcow2 -o bogus=1 r1.qcow2 1M
 refuse bad-o-value "$ED" create -f qcow2 -o lazy_refcounts=maybe r2.qcow2 1M
 refuse bad-cluster "$ED" create -f qcow2 -o cluster_size=3000 r3.qcow2 1M
-refuse zstd-write "$ED" create -f qcow2 -o compression_type=zstd r4.qcow2 1M
+refuse zstd-v2 "$ED" create -f qcow2 -o compression_type=zstd,compat=0.10 r4.qcow2 1M
 refuse prealloc-full "$ED" create -f qcow2 -o preallocation=full r5.qcow2 1M
 refuse wrong-f "$ED" info -f raw q.qcow2
 refuse wrong-f-raw "$ED" info -f qcow2 c1.raw
