@@ -162,7 +162,16 @@ static int place(struct build *b, const char *path, struct slot *slot)
 	rc = fd_open(c, path, 0);
 	for (i = 0; !rc && i < b->s.n; i++) {
 		const struct hdi_mbr_part *p = hdi_mbr_get(&c->m, b->s.line[i].result);
+		const struct hdi_gpt_part *g = c->is_gpt ?
+			hdi_gpt_find(&c->g, b->s.line[i].result) : NULL;
 		slot[i].n = b->s.line[i].result;
+		if (c->is_gpt) {
+			/* A GPT partition: sectors of 512 bytes (the recipe's unit). */
+			slot[i].start = g ? g->first : 0;
+			slot[i].count = g ? g->last - g->first + 1 : 0;
+			slot[i].type = 0;
+			continue;
+		}
 		slot[i].start = p ? p->start : 0;
 		slot[i].count = p ? p->count : 0;
 		slot[i].type = p ? p->type : 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "ed.h"
 #include "ed_qcow2_opts.h"
+#include "fdisk_ed.h"
 
 #define CREATE_WS (1u << 20)
 
@@ -467,6 +468,12 @@ int ed_cmd_resize(const char *image, int argc, char **argv)
 		ed_close(&im);
 		return ed_err(image, "resize: use --shrink to shrink the image (data past the new end is lost)");
 	}
+	/* A GPT's backup moves into what stays before a shrink (a shrink that
+	 * cuts a partition is refused), after a grow to the new end. */
+	if (size < cur && fd_gpt_follow_resize(&im, size)) {
+		ed_close(&im);
+		return 1;
+	}
 	if (im.is_qcow2) {
 		r = hdi_qcow2_resize(&im.q, size,
 				     shrink ? HDI_QCOW2_RESIZE_SHRINK : 0);
@@ -475,10 +482,20 @@ int ed_cmd_resize(const char *image, int argc, char **argv)
 			ed_close(&im);
 			return 1;
 		}
+		if (size > cur && fd_gpt_follow_resize(&im, size)) {
+			ed_close(&im);
+			return 1;
+		}
 		return ed_close(&im) ? 1 : 0;
 	}
 	ed_close(&im);
 	if (truncate(image, (off_t)size))
 		return ed_err(image, "resize: %s", strerror(errno));
+	if (size > cur) {
+		if (ed_open(&im, image, ED_OPEN_RDWR))
+			return 1;
+		r = fd_gpt_follow_resize(&im, size);
+		return ed_close(&im) || r ? 1 : 0;
+	}
 	return 0;
 }

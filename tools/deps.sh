@@ -15,6 +15,7 @@ want clang clang
 want sfdisk fdisk
 want fdisk fdisk
 want parted parted
+want sgdisk gdisk
 want strace strace
 want python3 python3
 want x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
