@@ -22,6 +22,10 @@ want x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
 want zstd zstd
 want mke2fs e2fsprogs
 want cpio cpio
+# The UEFI recipe example: a FAT ESP without root, booted by OVMF.
+want mkfs.fat dosfstools
+want mcopy mtools
+[ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || pkgs+=(ovmf)
 [ -e /usr/include/zlib.h ] || pkgs+=(zlib1g-dev)
 [ -e /usr/include/zstd.h ] || pkgs+=(libzstd-dev)
 [ -e /usr/x86_64-w64-mingw32/include/zlib.h ] || pkgs+=(libz-mingw-w64-dev)
