@@ -9,9 +9,9 @@
 . "$(dirname "$0")/../lib.sh"
 need qemu-system-i386 qemu-img qemu-io sfdisk python3 "${CROSS_COMPILE:-i686-linux-gnu-}gcc" || exit 0
 PY="python3 $ROOT/host_test/interop/50_demo_check.py"
-KB=${BUILD:-build}/kernel
+KB=$B/kernel
 
-if ! out=$(make -C "$ROOT" --no-print-directory "$KB/kernel.bin" "$KB/boot.bin" 2>&1); then
+if ! out=$(make -C "$ROOT" --no-print-directory BUILD="$B" "$KB/kernel.bin" "$KB/boot.bin" 2>&1); then
 	notok build-kernel "$(printf '%s' "$out" | tail -n 5 | tr '\n' ' ')"
 	exit 0
 fi
