@@ -31,8 +31,11 @@ HDI_CPPFLAGS := -Iinclude -Ihost
 HDI_CFLAGS   := $(CSTD) $(WARN) -MMD -MP $(HDI_XFLAGS)
 HOST_COMPILE  = $(CC) $(HDI_CPPFLAGS) $(CPPFLAGS) $(HDI_CFLAGS) $(CFLAGS)
 HOST_LINK     = $(CC) $(HDI_CFLAGS) $(CFLAGS) $(LDFLAGS)
-# zlib is only for the tests (ground truth for inflate and crc32).
-ZLIB_LIBS    := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
+# edqcow2 compresses clusters with the field's own libraries, in threads;
+# the tests use zlib and libzstd as ground truth. The library needs none.
+TOOL_LIBS    ?= $(shell $(PKG_CONFIG) --libs zlib libzstd 2>/dev/null || echo -lz -lzstd) -pthread
+TEST_LIBS    ?= $(shell $(PKG_CONFIG) --libs zlib libzstd 2>/dev/null || echo -lz -lzstd)
+ZLIB_LIBS    ?= $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 
 # V=1: full commands; otherwise one short line per step.
 ifeq ($(V),1)
@@ -50,6 +53,9 @@ HOST_SRC  := $(sort $(wildcard host/*.c))
 TDEV_SRC  := host_test/dev_ram.c
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
 UNIT_SRC  := $(sort $(wildcard host_test/unit/*.c))
+
+# edqcow2 compresses clusters with the field's own libraries, in threads
+TOOL_LIBS := -lz -lzstd -pthread
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
@@ -82,11 +88,11 @@ $(BUILD)/libhdi.a $(BUILD)/libhdihost.a $(BUILD)/libhditest.a:
 
 $(BUILD)/edqcow2$(EXE): $(TOOL_OBJ) $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
 	$(call say,LD,$@)
-	$(Q)$(HOST_LINK) -o $@ $^ $(LDLIBS)
+	$(Q)$(HOST_LINK) -o $@ $^ $(TOOL_LIBS) $(LDLIBS)
 
 $(BUILD)/unit_tests$(EXE): $(UNIT_OBJ) $(BUILD)/libhditest.a $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
 	$(call say,LD,$@)
-	$(Q)$(HOST_LINK) -o $@ $^ $(ZLIB_LIBS) $(LDLIBS)
+	$(Q)$(HOST_LINK) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
 # Host test programs: host_test/prog_NAME.c -> $(BUILD)/prog_NAME
 PROG_SRC  := $(sort $(wildcard host_test/prog_*.c))
@@ -107,16 +113,19 @@ $(BUILD)/sanitize/%.o: %.c
 	$(Q)$(HOST_COMPILE) -O1 $(SAN_FLAGS) -c $< -o $@
 $(BUILD)/sanitize/edqcow2: $(SAN_OBJ)
 	$(call say,LD,$@)
-	$(Q)$(HOST_LINK) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(HOST_LINK) $(SAN_FLAGS) -o $@ $^ $(TOOL_LIBS) $(LDLIBS)
 sanitize: $(BUILD)/sanitize/edqcow2
 
 # --- the host build for other systems: the same rules in a sub-make ------------
 # Windows: edqcow2.exe with MinGW-w64 (the seed's user runs Windows);
 # CROSS_COMPILE=x86_64-w64-mingw32- unless the command line names another.
+# zlib (libz-mingw-w64-dev) and winpthreads linked in statically; Debian has
+# no libzstd for MinGW, so that build refuses zstd compression.
 WIN_CROSS := $(if $(CROSS_GIVEN),$(CROSS_COMPILE),x86_64-w64-mingw32-)
 windows:
 	$(Q)$(MAKE) --no-print-directory CC=$(WIN_CROSS)gcc AR=$(WIN_CROSS)ar \
 		CROSS_COMPILE=$(WIN_CROSS) BUILD=$(BUILD)/windows EXE=.exe \
+		LDFLAGS="-static $(LDFLAGS)" TOOL_LIBS="-lz -lpthread" \
 		HDI_XFLAGS="-Werror -D__USE_MINGW_ANSI_STDIO=1" $(BUILD)/windows/edqcow2.exe
 
 # Big-endian Linux: edqcow2 and the unit tests for s390x, linked statically
@@ -125,7 +134,7 @@ BE_CROSS  := $(if $(CROSS_GIVEN),$(CROSS_COMPILE),s390x-linux-gnu-)
 s390x:
 	$(Q)$(MAKE) --no-print-directory CC=$(BE_CROSS)gcc AR=$(BE_CROSS)ar \
 		CROSS_COMPILE=$(BE_CROSS) BUILD=$(BUILD)/s390x LDFLAGS="-static $(LDFLAGS)" \
-		PKG_CONFIG=false HDI_XFLAGS=-Werror \
+		TOOL_LIBS="-lz -lzstd -pthread" TEST_LIBS="-lz -lzstd" HDI_XFLAGS=-Werror \
 		$(BUILD)/s390x/edqcow2 $(BUILD)/s390x/unit_tests
 
 # --- install -----------------------------------------------------------------

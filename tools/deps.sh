@@ -15,9 +15,12 @@ want clang clang
 want sfdisk fdisk
 want fdisk fdisk
 want parted parted
+want sgdisk gdisk
 want strace strace
 want python3 python3
 want x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
+want zstd zstd
+want mke2fs e2fsprogs
 # the portability matrix: big-endian s390x under qemu-user, freestanding
 # ARM / AArch64 / RISC-V, the Windows build under wine
 want s390x-linux-gnu-gcc gcc-s390x-linux-gnu
@@ -30,22 +33,28 @@ want wine wine
 [ -e /usr/s390x-linux-gnu/include/stdio.h ] || pkgs+=(libc6-dev-s390x-cross)
 want cpio cpio
 [ -e /usr/include/zlib.h ] || pkgs+=(zlib1g-dev)
+[ -e /usr/include/zstd.h ] || pkgs+=(libzstd-dev)
+[ -e /usr/x86_64-w64-mingw32/include/zlib.h ] || pkgs+=(libz-mingw-w64-dev)
 # The partition tests boot a real Linux kernel with a busybox initramfs.
 [ -x /bin/busybox ] || pkgs+=(busybox-static)
 compgen -G '/boot/vmlinuz-*' >/dev/null || pkgs+=(linux-image-amd64)
 compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >/dev/null ||
 	pkgs+=(libclang-rt-dev)
 s390x_zlib() {
-	# zlib for the static s390x unit tests: only libz.a from Debian's
-	# zlib1g-dev:s390x, into the cross sysroot (installing the multiarch
-	# package drags in an s390x libc6-dev that conflicts with the host's).
-	[ -e /usr/s390x-linux-gnu/lib/libz.a ] && return 0
+	# zlib and libzstd for the static s390x build: only libz.a and
+	# libzstd.a from Debian's s390x -dev packages, into the cross sysroot
+	# (installing the multiarch packages drags in an s390x libc6-dev that
+	# conflicts with the host's).
+	[ -e /usr/s390x-linux-gnu/lib/libz.a ] && [ -e /usr/s390x-linux-gnu/lib/libzstd.a ] && return 0
 	dpkg --print-foreign-architectures | grep -qx s390x ||
 		{ $SUDO dpkg --add-architecture s390x && $SUDO apt-get update -qq; }
 	tmp=$(mktemp -d)
-	(cd "$tmp" && apt-get download -qq zlib1g-dev:s390x 2>/dev/null) &&
-		dpkg -x "$tmp"/zlib1g-dev_*_s390x.deb "$tmp/x" &&
-		$SUDO install -D -m 644 "$tmp/x/usr/lib/s390x-linux-gnu/libz.a" /usr/s390x-linux-gnu/lib/libz.a
+	for p in zlib1g-dev:libz libzstd-dev:libzstd; do
+		(cd "$tmp" && apt-get download -qq "${p%%:*}:s390x" 2>/dev/null) &&
+			dpkg -x "$tmp/${p%%:*}"_*_s390x.deb "$tmp/x" &&
+			$SUDO install -D -m 644 "$tmp/x/usr/lib/s390x-linux-gnu/${p#*:}.a" \
+				"/usr/s390x-linux-gnu/lib/${p#*:}.a"
+	done
 	rm -rf "$tmp"
 }
 SUDO=

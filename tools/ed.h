@@ -29,6 +29,7 @@ struct ed_image {
 	size_t ws_size;
 	struct hdi_bdev *disk;     /* the virtual disk: qcow2 view or the raw file */
 	struct ed_chain *chain;
+	struct ed_zctx *zc;        /* compressor for compressed writes (rdwr) */
 };
 
 #define ED_OPEN_RDWR        0x1
@@ -59,6 +60,12 @@ int ed_err(const char *image, const char *fmt, ...)
 	ED_PRINTF(2, 3);
 /* Error line for a library code, with the qcow2 detail when there is one. */
 int ed_err_code(struct ed_image *im, const char *what, int code);
+/* OUT written under a temporary name: ed_tmp_begin makes OUT.tmp-XXXXXX
+ * (printing why it could not: NULL) and removes it on SIGINT/SIGTERM;
+ * ed_tmp_end renames it to OUT, or removes it when discard is set or the
+ * rename fails (returns 1 then). The caller frees the name. */
+char *ed_tmp_begin(const char *out);
+int ed_tmp_end(const char *tmp, const char *out, int discard);
 /* True when argv has --help or -h. */
 int ed_wants_help(int argc, char **argv);
 
@@ -78,6 +85,7 @@ ED_CMD(ed_cmd_write);         /* tools/cmd_io.c */
 ED_CMD(ed_cmd_write_zeroes);  /* tools/cmd_io.c */
 ED_CMD(ed_cmd_discard);       /* tools/cmd_io.c */
 ED_CMD(ed_cmd_resize);        /* tools/cmd_create.c */
+ED_CMD(ed_cmd_build);         /* tools/cmd_build.c */
 ED_CMD(ed_cmd_fdisk);         /* tools/cmd_fdisk.c */
 ED_CMD(ed_cmd_bootcode);      /* tools/cmd_fdisk.c */
 ED_CMD(ed_cmd_partition);     /* tools/cmd_fdisk.c */

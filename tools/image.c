@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ed.h"
+#include "ed_compress.h"
 
 struct ed_chain {
 	struct ed_chain *next;       /* the image this one backs is closed first */
@@ -272,6 +273,11 @@ int ed_open(struct ed_image *im, const char *path, int flags)
 	o.workspace_size = im->ws_size;
 	o.open_backing = open_backing;
 	o.backing_ctx = im;
+	if (flags & ED_OPEN_RDWR) {
+		im->zc = ed_zctx_new();
+		o.compress = ed_compress;
+		o.compress_ctx = im->zc;
+	}
 	r = hdi_qcow2_open(&im->q, &im->file.bdev, &o);
 	if (r) {
 		ed_err_code(im, "cannot open image", r);
@@ -279,6 +285,8 @@ int ed_open(struct ed_image *im, const char *path, int flags)
 		file_dev_close(&im->file);
 		free(im->ws);
 		im->ws = NULL;
+		ed_zctx_free(im->zc);
+		im->zc = NULL;
 		return r;
 	}
 	im->disk = hdi_qcow2_bdev(&im->q);
@@ -300,6 +308,8 @@ int ed_close(struct ed_image *im)
 	}
 	free(im->ws);
 	im->ws = NULL;
+	ed_zctx_free(im->zc);
+	im->zc = NULL;
 	return r;
 }
 

@@ -21,9 +21,14 @@ ok build-kernel
 helpers=$(${CROSS_COMPILE:-i686-linux-gnu-}nm "$B/kernel/kernel.elf" |
 	grep -E ' (__u?(div|mod)di3|__u?divmoddi4)$' || true)
 expect_eq kernel-no-libgcc "$helpers" ""
-# The documented recipe for linking core into another kernel works.
-check porting-build-core sh "$ROOT/linker/build-core.sh" "$T/core"
-rm -rf "$T/core"
+# The documented recipe for linking core into another kernel works: the
+# freestanding library, headers and pkg-config file land under PREFIX.
+check porting-install-freestanding make -s -C "$ROOT" BUILD="$T/core-build" \
+	CROSS_COMPILE="${CROSS_COMPILE:-i686-linux-gnu-}" PREFIX="$T/core" install-freestanding
+fsname=$(basename "${CROSS_COMPILE:-i686-linux-gnu-}" -)
+check porting-installed-files test -s "$T/core/lib/$fsname/libhdi.a" -a -s "$T/core/include/hdi/hdi.h" \
+	-a -s "$T/core/lib/pkgconfig/hdi-$fsname.pc"
+rm -rf "$T/core" "$T/core-build"
 
 # The boot image, as `make demo` builds it.
 BOOT=$T/hos-demo.qcow2

@@ -141,12 +141,13 @@ TEST(qread_compressed_clusters)
 	CHECK_EQ(hdi_qcow2_read(&m.q, 0, buf, 512), HDI_OK);
 	CHECK_EQ(hdi_qcow2_read(&m.q, 1 << 16, buf, 512), HDI_ENOMEM);
 	CHECK(strstr(hdi_qcow2_errmsg(&m.q), "HDI_QCOW2_WORKSPACE_COMPRESSED") != NULL);
-	/* zstd images open; their compressed clusters are refused by name */
+	/* the image's compression type picks the decoder: deflate data in a
+	 * zstd image is not a zstd frame */
 	qi_be64(m.rd.data + 72, 1ull << 3);
 	m.rd.data[104] = 1;
 	CHECK_EQ(qi_open(&m, WS_BIG), HDI_OK);
-	CHECK_EQ(hdi_qcow2_read(&m.q, 1 << 16, buf, 512), HDI_EUNSUPP);
-	CHECK(strcmp(hdi_qcow2_errmsg(&m.q), "unsupported compression type zstd") == 0);
+	CHECK_EQ(hdi_qcow2_read(&m.q, 1 << 16, buf, 512), HDI_ECORRUPT);
+	CHECK(strstr(hdi_qcow2_errmsg(&m.q), "compressed") != NULL);
 	CHECK_EQ(m.rd.nwrites, 0);
 	qi_free(&m);
 }
