@@ -22,8 +22,10 @@ K_SHIM_OBJ := $(KB)/kernel_shim/entry.o $(KB)/kernel_shim/mem.o \
 K_LIB      := $(KB)/libhdi.a
 K_DEMO_OBJ := $(K_SHIM_OBJ) $(KB)/kernel_shim/demo.o
 K_TEST_OBJ := $(K_SHIM_OBJ) $(KB)/kernel_shim/ktest.o
+K_GPT_OBJ  := $(K_SHIM_OBJ) $(KB)/kernel_shim/kgpt.o
 
-K_OUT := $(KB)/boot.bin $(KB)/boot-chs.bin $(KB)/kernel.bin $(KB)/ktest.bin
+K_OUT := $(KB)/boot.bin $(KB)/boot-chs.bin $(KB)/kernel.bin $(KB)/ktest.bin \
+         $(KB)/kgpt.bin
 
 kernel: $(K_OUT)
 	@echo "kernel: $(KB)/boot.bin (440 bytes), $(KB)/kernel.bin ($$(wc -c < $(KB)/kernel.bin) bytes), $(KB)/ktest.bin"
@@ -76,6 +78,8 @@ $(KB)/kernel.elf: $(K_DEMO_OBJ) $(K_LIB) linker/kernel.ld
 	$(call k_link,$@,$(K_DEMO_OBJ))
 $(KB)/ktest.elf: $(K_TEST_OBJ) $(K_LIB) linker/kernel.ld
 	$(call k_link,$@,$(K_TEST_OBJ))
+$(KB)/kgpt.elf: $(K_GPT_OBJ) $(K_LIB) linker/kernel.ld
+	$(call k_link,$@,$(K_GPT_OBJ))
 
 $(KB)/%.bin: $(KB)/%.elf
 	$(K_OBJCOPY) -O binary $< $@
