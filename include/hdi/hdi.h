@@ -18,5 +18,6 @@
 #include "hdi/qcow2.h"
 #include "hdi/mbr.h"
 #include "hdi/gpt.h"
+#include "hdi/qcow2_measure.h"
 
 #endif
