@@ -41,7 +41,7 @@ refused() {
 }
 
 # --- the demo recipe is the step-by-step commands, byte for byte ------------
-if [ -e "$KB/boot.bin" ] && [ -e "$KB/kernel.bin" ]; then
+if out=$(make -C "$ROOT" --no-print-directory BUILD="$B" "$KB/kernel.bin" "$KB/boot.bin" 2>&1); then
 	"$ED" "$T/steps.qcow2" create 8M >/dev/null
 	"$ED" "$T/steps.qcow2" bootcode "$KB/boot.bin"
 	"$ED" "$T/steps.qcow2" fdisk create PrimaryPartition 1M --type da >/dev/null
@@ -50,7 +50,7 @@ if [ -e "$KB/boot.bin" ] && [ -e "$KB/kernel.bin" ]; then
 	check demo-same-as-steps cmp "$T/demo.qcow2" "$T/steps.qcow2"
 	qcheck demo-qemu-check "$T/demo.qcow2"
 else
-	notok demo-build "no kernel in $KB (make kernel)"
+	notok demo-build "building the kernel: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
 fi
 
 # --- a multi-partition recipe: auto sizes, rest, logical partitions ----------
