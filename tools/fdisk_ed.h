@@ -34,8 +34,6 @@ extern uint32_t fd_sector;
 int fd_guid(void *ctx, struct hdi_guid *g);
 /* Restarts the --seed sequence: both runs of an edit draw the same GUIDs. */
 void fd_guid_restart(void);
-/* As --seed s. */
-void fd_guid_seed(uint64_t s);
 /* Removes --sector-size and --seed from argv; 1 after an error. */
 int fd_global_opts(const char *image, int *argc, char **argv);
 

@@ -20,12 +20,6 @@ void fd_guid_restart(void)
 	seed_state = seed;
 }
 
-void fd_guid_seed(uint64_t s)
-{
-	seeded = 1;
-	seed = seed_state = s;
-}
-
 /* splitmix64: a fixed, well-mixed sequence per seed. */
 static uint64_t next_seeded(void)
 {
