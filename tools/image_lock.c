@@ -15,8 +15,6 @@
 #include "file_id.h"
 #include "file_lock.h"
 
-int ed_force_share;
-
 /* The permissions QEMU's block layer asks of the file node (checked with
  * /proc/locks against qemu-io, qemu-img and qemu-system 7.2):
  *   read-only raw:   consistent read, everything shared   (bytes 100)
