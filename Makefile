@@ -62,7 +62,7 @@ $(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libhditest.a $(BUILD)/libhdihost.a $(B
 PROG_SRC  := $(sort $(wildcard host_test/prog_*.c))
 PROGS     := $(patsubst host_test/%.c,$(BUILD)/%,$(PROG_SRC))
 $(BUILD)/prog_%: $(BUILD)/host/host_test/prog_%.o $(BUILD)/libhditest.a $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
-	$(CC) $(CFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) -o $@ $^ $(TOOL_LIBS)
 
 # --- freestanding: core/ alone, cross-compiled, 32-bit -----------------------
 FS_CC     := $(CROSS_COMPILE)gcc
