@@ -32,6 +32,10 @@ want wine wine
 [ -x /usr/lib/wine/wine64 ] || pkgs+=(wine64)
 [ -e /usr/s390x-linux-gnu/include/stdio.h ] || pkgs+=(libc6-dev-s390x-cross)
 want cpio cpio
+# The UEFI recipe example: a FAT ESP without root, booted by OVMF.
+want mkfs.fat dosfstools
+want mcopy mtools
+[ -e /usr/share/OVMF/OVMF_CODE_4M.fd ] || pkgs+=(ovmf)
 [ -e /usr/include/zlib.h ] || pkgs+=(zlib1g-dev)
 [ -e /usr/include/zstd.h ] || pkgs+=(libzstd-dev)
 [ -e /usr/x86_64-w64-mingw32/include/zlib.h ] || pkgs+=(libz-mingw-w64-dev)
