@@ -201,7 +201,10 @@ test: deps
 # The portability matrix beyond make test (which runs the big-endian and
 # the Windows builds): every freestanding target, gcc and clang -pedantic.
 matrix: deps
-	@BUILD=$(BUILD) TESTDIR=host_test/matrix sh host_test/run.sh $(T)
+	@BUILD=$(BUILD) TESTDIR=host_test/matrix sh host_test/run.sh $(T); st=$$?; \
+	if [ -s $(BUILD)/matrix-size.txt ]; then \
+		echo "freestanding .text (-Os), and the helpers the kernel supplies:"; \
+		cat $(BUILD)/matrix-size.txt; fi; exit $$st
 
 # The power-loss and fault campaign at every k (make test samples 40 cut
 # points per workload and mode to stay within its time budget).
