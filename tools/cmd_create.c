@@ -185,13 +185,13 @@ static char *beside(const char *image, const char *name)
 static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 			 uint64_t *size)
 {
-	struct hdi_file_dev b;
+	struct file_dev b;
 	unsigned char h[32];
 	char *path = beside(image, c->backing);
 	int is_q, r;
 	if (!path)
 		return ed_err(image, "out of memory");
-	r = hdi_file_dev_open(&b, path, "rb", 0);
+	r = file_dev_open(&b, path, "rb", 0);
 	free(path);
 	if (r)
 		return ed_err(image, "could not open backing file '%s': %s",
@@ -199,7 +199,7 @@ static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 	is_q = b.size >= sizeof h && !hdi_bdev_read(&b.bdev, 0, h, sizeof h) &&
 	       hdi_qcow2_probe(h, sizeof h);
 	if (c->backing_fmt && !strcmp(c->backing_fmt, "qcow2") && !is_q) {
-		hdi_file_dev_close(&b);
+		file_dev_close(&b);
 		return ed_err(image, "backing file '%s' is not qcow2", c->backing);
 	}
 	if (!c->backing_fmt)
@@ -211,29 +211,29 @@ static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 			((uint64_t)h[30] << 8) | h[31];
 	else
 		*size = b.size;
-	hdi_file_dev_close(&b);
+	file_dev_close(&b);
 	return 0;
 }
 
 int ed_create_qcow2_file(const char *path, struct ed_qcow2_opts *c,
 			 uint64_t size)
 {
-	struct hdi_file_dev fd;
+	struct file_dev fd;
 	void *ws;
 	int r;
 	c->o.size = (size + 511u) & ~(uint64_t)511u;
 	c->o.backing_file = c->backing;
 	c->o.backing_format = c->backing_fmt;
-	if (hdi_file_dev_open(&fd, path, "w+b", 0))
+	if (file_dev_open(&fd, path, "w+b", 0))
 		return ed_err(path, "cannot create: %s", strerror(errno));
 	ws = malloc(CREATE_WS);
 	if (!ws) {
-		hdi_file_dev_close(&fd);
+		file_dev_close(&fd);
 		return ed_err(path, "out of memory");
 	}
 	r = hdi_qcow2_create(&fd.bdev, &c->o, ws, CREATE_WS);
 	free(ws);
-	if (hdi_file_dev_close(&fd) && !r)
+	if (file_dev_close(&fd) && !r)
 		r = HDI_EIO;
 	if (r == HDI_EINVAL && c->o.cluster_bits && (size >> 40))
 		return ed_err(path, "create: the image size is too large for this cluster size");
@@ -246,12 +246,12 @@ int ed_create_qcow2_file(const char *path, struct ed_qcow2_opts *c,
 
 static int create_raw(const char *path, uint64_t size)
 {
-	struct hdi_file_dev fd;
+	struct file_dev fd;
 	int r;
-	if (hdi_file_dev_open(&fd, path, "w+b", 0))
+	if (file_dev_open(&fd, path, "w+b", 0))
 		return ed_err(path, "cannot create: %s", strerror(errno));
 	r = hdi_bdev_ensure_size(&fd.bdev, size);
-	if (hdi_file_dev_close(&fd) && !r)
+	if (file_dev_close(&fd) && !r)
 		r = HDI_EIO;
 	return r ? ed_err(path, "create: %s", hdi_strerror(r)) : 0;
 }

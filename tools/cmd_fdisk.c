@@ -542,9 +542,10 @@ static int cmd_show(const char *image, int argc, char **argv, int dump)
 }
 
 struct apply_args {
-	const struct fd_script *s;
+	struct fd_script *s;
 	uint32_t align;
 	const char *geometry;
+	int verbose;
 };
 
 static int apply_edit(struct fd_ctx *c, void *arg, int final)
@@ -552,7 +553,18 @@ static int apply_edit(struct fd_ctx *c, void *arg, int final)
 	struct apply_args *a = arg;
 	if (fd_gpt_refuse(c) || apply_geometry(c, a->geometry))
 		return 1;
-	return fd_script_build(c, a->s, a->align, final);
+	return fd_script_build(c, a->s, a->align, final && a->verbose);
+}
+
+int fd_apply(const char *image, struct fd_script *s, uint32_t align,
+	     int verbose)
+{
+	struct apply_args a;
+	memset(&a, 0, sizeof a);
+	a.s = s;
+	a.align = align;
+	a.verbose = verbose;
+	return fd_edit(image, apply_edit, &a);
 }
 
 static int cmd_apply(const char *image, int argc, char **argv)
@@ -580,6 +592,7 @@ static int cmd_apply(const char *image, int argc, char **argv)
 		fclose(in);
 	if (!rc) {
 		a.s = s;
+		a.verbose = 1;
 		rc = fd_edit(image, apply_edit, &a);
 	}
 	free(s);
@@ -691,7 +704,7 @@ int ed_cmd_bootcode(const char *image, int argc, char **argv)
 static int part_io(struct fd_ctx *c, unsigned n, int wr, uint64_t off,
 		   uint64_t len, const uint8_t *data)
 {
-	struct hdi_mbr_partdev pd;
+	struct hdi_bdev_view pd;
 	static uint8_t bounce[HDI_GRANULE_MAX];
 	uint8_t *chunk = wr ? NULL : malloc(1u << 20);
 	int r = hdi_mbr_partdev_init(&pd, &c->m, n);

@@ -25,17 +25,6 @@ static const char convert_help[] =
 	"  --lazy-refcounts, --extended-l2: as for create\n"
 	"  -p   show progress\n";
 
-/* The temporary file, removed if we are interrupted. */
-static char *tmp_path;
-
-static void on_signal(int sig)
-{
-	if (tmp_path)
-		unlink(tmp_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 /* The output's flushes order metadata for crash safety; a temporary file
  * that is thrown away on any failure does not need them to reach the
  * disk, and qemu-img convert does not sync either. */
@@ -43,35 +32,8 @@ static struct hdi_bdev_ops nosync_ops;
 
 static int nosync_flush(void *ctx)
 {
-	struct hdi_file_dev *fd = ctx;
+	struct file_dev *fd = ctx;
 	return fflush(fd->f) ? HDI_EIO : HDI_OK;
-}
-
-static char *make_tmp(const char *out)
-{
-	size_t n = strlen(out);
-	char *p = malloc(n + 16);
-	mode_t um;
-	int fd;
-	if (!p)
-		return NULL;
-	memcpy(p, out, n);
-	memcpy(p + n, ".tmp-XXXXXX", 12);
-	fd = mkstemp(p);
-	if (fd < 0) {
-		free(p);
-		return NULL;
-	}
-	/* mkstemp makes it private; the result gets the usual mode */
-#ifndef _WIN32
-	um = umask(0);
-	umask(um);
-	fchmod(fd, 0666 & ~um);
-#else
-	(void)um;
-#endif
-	close(fd);
-	return p;
 }
 
 struct conv {
@@ -234,6 +196,7 @@ int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
 {
 	struct ed_qcow2_opts o;
 	struct conv c;
+	char *tmp_path;
 	int r;
 	if (ed_wants_help(argc, argv)) {
 		fputs(convert_help, stdout);
@@ -247,19 +210,12 @@ int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
 	c.size = ed_disk_size(src);
 	c.cs = 1ull << o.o.cluster_bits;
 	c.buf = malloc(CHUNK);
-	tmp_path = make_tmp(out);
-	if (!c.buf || !tmp_path) {
+	if (!c.buf)
+		return ed_err(out, "out of memory");
+	if (!(tmp_path = ed_tmp_begin(out))) {
 		free(c.buf);
-		return ed_err(out, "cannot create a temporary file: %s", strerror(errno));
+		return 1;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-#ifdef SIGHUP
-	signal(SIGHUP, on_signal);
-#endif
-#ifdef SIGBUS
-	signal(SIGBUS, on_signal);   /* the mapped source shrank under us */
-#endif
 	r = ed_create_qcow2_file(tmp_path, &o, c.size);
 	if (!r)
 		r = ed_open(&c.dst, tmp_path, ED_OPEN_RDWR) ? 1 : 0;
@@ -272,26 +228,10 @@ int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
 		if (ed_close(&c.dst))
 			r = 1;
 	}
-#ifdef _WIN32
+	r = ed_tmp_end(tmp_path, out, r) || r;
 	if (!r)
-		remove(out);   /* Windows' rename does not replace */
-#endif
-	if (!r && rename(tmp_path, out))
-		r = ed_err(out, "cannot rename the finished image: %s", strerror(errno));
-	if (r)
-		unlink(tmp_path);
-	else
 		show(&c, 1);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-#ifdef SIGHUP
-	signal(SIGHUP, SIG_DFL);
-#endif
-#ifdef SIGBUS
-	signal(SIGBUS, SIG_DFL);
-#endif
 	free(tmp_path);
-	tmp_path = NULL;
 	free(c.buf);
 	return r;
 }

@@ -63,6 +63,7 @@ struct fd_line {
 	uint64_t size;            /* sectors, or bytes for FD_SIZE_BYTES */
 	int type;                 /* -1: default (83) */
 	int bootable;
+	unsigned result;          /* set by fd_script_build: the partition's number */
 };
 enum { FD_SIZE_DEFAULT, FD_SIZE_SECTORS, FD_SIZE_BYTES };
 
@@ -85,7 +86,12 @@ int fd_script_read(struct fd_script *s, FILE *in, const char *name);
 #define FD_ALIGN_CYL     HDI_MBR_ALIGN_CYLINDER
 /* The first empty primary slot (1..4), or 0 when all four are used. */
 int fd_free_slot(const struct hdi_mbr *m);
-int fd_script_build(struct fd_ctx *c, const struct fd_script *s,
+int fd_script_build(struct fd_ctx *c, struct fd_script *s,
 		    uint32_t align, int verbose);
+/* Validates and writes the script's table on image, as `fdisk apply`
+ * does (align as for fd_script_build); verbose prints each partition.
+ * Returns 0 or 1 (after printing the error). */
+int fd_apply(const char *image, struct fd_script *s, uint32_t align,
+	     int verbose);
 
 #endif

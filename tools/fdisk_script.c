@@ -389,7 +389,7 @@ static uint32_t align_end(uint64_t start, uint64_t count, uint64_t limit,
 }
 
 static int build_line(struct fd_ctx *c, const struct fd_script *s,
-		      const struct fd_line *l, uint32_t align, int verbose)
+		      struct fd_line *l, uint32_t align, int verbose)
 {
 	struct hdi_mbr *m = &c->m;
 	const struct hdi_mbr_part *x = m->ext ? &m->p[m->ext - 1] : NULL;
@@ -445,6 +445,7 @@ static int build_line(struct fd_ctx *c, const struct fd_script *s,
 	if (n < 0)
 		return line_err(s, l->lineno, "cannot add this partition: %s",
 				hdi_strerror(n));
+	l->result = (unsigned)n;
 	if (verbose)
 		printf("partition %d: start %lu, %lu sectors, type %02x%s\n", n,
 		       (unsigned long)st, (unsigned long)count, type,
@@ -452,7 +453,7 @@ static int build_line(struct fd_ctx *c, const struct fd_script *s,
 	return 0;
 }
 
-int fd_script_build(struct fd_ctx *c, const struct fd_script *s,
+int fd_script_build(struct fd_ctx *c, struct fd_script *s,
 		    uint32_t align, int verbose)
 {
 	unsigned i;

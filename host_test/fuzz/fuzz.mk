@@ -8,7 +8,7 @@
 # Findings land in $(BUILD)/fuzz/crash-TARGET-*; reproduce one with
 #   $(BUILD)/fuzz/fuzz_TARGET $(BUILD)/fuzz/crash-TARGET-...
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= inflate qcow2 check mbr
+FUZZ_TARGETS ?= inflate qcow2 check mbr gpt
 FUZZ_ARGS    ?=
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -21,16 +21,18 @@ fuzz_seeds_inflate := inflate
 fuzz_seeds_qcow2   := qcow2
 fuzz_seeds_check   := qcow2
 fuzz_seeds_mbr     := mbr
+fuzz_seeds_gpt     := gpt
 fuzz_maxlen_inflate := 65536
 fuzz_maxlen_qcow2   := 262144
 fuzz_maxlen_check   := 262144
 fuzz_maxlen_mbr     := 131072
+fuzz_maxlen_gpt     := 131072
 
 .PHONY: fuzz-build fuzz-corpus
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(CLANG) $(CPPFLAGS) -Ihost_test $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/libhdifuzz.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
@@ -38,7 +40,7 @@ $(FUZZ_DIR)/libhdifuzz.a: $(FUZZ_LIB_OBJ)
 
 $(FUZZ_DIR)/fuzz_%: host_test/fuzz/fuzz_%.c host_test/fuzz/fuzz_common.h $(FUZZ_DIR)/libhdifuzz.a
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libhdifuzz.a -lz
+	$(CLANG) $(CPPFLAGS) -Ihost_test $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libhdifuzz.a -lz
 
 $(FUZZ_DIR)/seeds/.stamp: host_test/fuzz/make_corpus.sh
 	sh host_test/fuzz/make_corpus.sh $(FUZZ_DIR)/seeds
@@ -56,6 +58,7 @@ fuzz: fuzz-build fuzz-corpus
 		qcow2) seeds=$(fuzz_seeds_qcow2); max=$(fuzz_maxlen_qcow2) ;; \
 		check) seeds=$(fuzz_seeds_check); max=$(fuzz_maxlen_check) ;; \
 		mbr) seeds=$(fuzz_seeds_mbr); max=$(fuzz_maxlen_mbr) ;; \
+		gpt) seeds=$(fuzz_seeds_gpt); max=$(fuzz_maxlen_gpt) ;; \
 		*) seeds=$$t; max=65536 ;; \
 		esac; \
 		mkdir -p $(FUZZ_DIR)/corpus-$$t; \

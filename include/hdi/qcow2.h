@@ -16,13 +16,13 @@ typedef struct { uint64_t opaque_[HDI_QCOW2_STATE_SIZE / 8]; } hdi_qcow2_t;
 /* Minimum workspace for every operation on images without compressed
  * clusters, whatever the cluster size. More workspace = bigger caches. */
 #define HDI_QCOW2_WORKSPACE_MIN 16384u
-/* Workspace that also reads compressed clusters of the given size: the
- * compressed bytes (up to 2 clusters, as the L2 descriptor allows), one
- * decompressed cluster and the inflate tables. A smaller workspace still
- * opens such images; reading a compressed cluster then fails with
- * HDI_ENOMEM. */
+/* Workspace that also reads compressed clusters (zlib or zstd) of the
+ * given size: the compressed bytes (up to 2 clusters, as the L2 descriptor
+ * allows), one decompressed cluster and the inflate or zstd tables (16 KiB).
+ * A smaller workspace still opens such images; reading a compressed
+ * cluster then fails with HDI_ENOMEM. */
 #define HDI_QCOW2_WORKSPACE_COMPRESSED(cluster_size) \
-	(HDI_QCOW2_WORKSPACE_MIN + 3u * (size_t)(cluster_size) + 8192u)
+	(HDI_QCOW2_WORKSPACE_MIN + 3u * (size_t)(cluster_size) + 16384u)
 
 #define HDI_QCOW2_MAX_CHAIN 16u          /* backing chain depth cap */
 #define HDI_QCOW2_NAME_MAX 1024u         /* backing file name, snapshot names */
