@@ -224,6 +224,8 @@ struct qcow2 {
 
 	qc_meta_write_fn meta_write_hook;   /* NULL: no check */
 	const struct qc_rw_ops *rw;         /* NULL: read-only open */
+	hdi_qcow2_compress_fn compress;     /* compressed writes (opts) */
+	void *compress_ctx;
 
 	/* last snapshot entry located (hdi_qc_snapshot_raw walks from here) */
 	uint32_t snap_memo_idx;
