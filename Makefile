@@ -54,9 +54,6 @@ TDEV_SRC  := host_test/dev_ram.c
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
 UNIT_SRC  := $(sort $(wildcard host_test/unit/*.c))
 
-# edqcow2 compresses clusters with the field's own libraries, in threads
-TOOL_LIBS := -lz -lzstd -pthread
-
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 CORE_OBJ  := $(call obj,host,$(CORE_SRC))
@@ -99,7 +96,7 @@ PROG_SRC  := $(sort $(wildcard host_test/prog_*.c))
 PROGS     := $(patsubst host_test/%.c,$(BUILD)/%,$(PROG_SRC))
 $(BUILD)/prog_%: $(BUILD)/host/host_test/prog_%.o $(BUILD)/libhditest.a $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
 	$(call say,LD,$@)
-	$(Q)$(HOST_LINK) -o $@ $^ $(LDLIBS)
+	$(Q)$(HOST_LINK) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
 # --- freestanding: core/ alone, cross-compiled (flags: linker/freestanding.mk)
 include linker/freestanding.mk
