@@ -78,8 +78,15 @@ struct hdi_qcow2_opts {
 	void *compress_ctx;
 };
 
+/* Opens an image, read-write if opts->flags has HDI_QCOW2_RDWR. This
+ * entry links the write path, check and repair (a read-write open may
+ * repair a dirty image). */
 int hdi_qcow2_open(hdi_qcow2_t *q, struct hdi_bdev *file,
 		   const struct hdi_qcow2_opts *opts);
+/* The same open for readers: it links no write, check or repair code and
+ * refuses HDI_QCOW2_RDWR with HDI_EROFS. A bootloader calls this one. */
+int hdi_qcow2_open_ro(hdi_qcow2_t *q, struct hdi_bdev *file,
+		      const struct hdi_qcow2_opts *opts);
 /* Writes back caches, clears the dirty bit (lazy refcounts), flushes. */
 int hdi_qcow2_close(hdi_qcow2_t *q);
 int hdi_qcow2_flush(hdi_qcow2_t *q);
