@@ -618,6 +618,8 @@ int hdi_qcow2_open(hdi_qcow2_t *h, struct hdi_bdev *file,
 	q->file = file;
 	q->open_flags = o->flags;
 	q->depth = o->depth;
+	q->compress = o->compress;
+	q->compress_ctx = o->compress_ctx;
 	q->ws = o->workspace;
 	q->ws_size = o->workspace_size;
 	/* the header is read through a bounce at the workspace start until

@@ -12,17 +12,23 @@
 #include <sys/stat.h>
 #include "ed_read.h"
 #include "ed_qcow2_opts.h"
+#include "ed_compress.h"
+#include "convert_compress.h"
 
 #define CHUNK (4u << 20)
 
 static const char convert_help[] =
-	"usage: edqcow2 IMAGE convert OUT -O qcow2 [create options] [-p]\n"
+	"usage: edqcow2 IMAGE convert OUT -O qcow2 [create options] [-c [-j N]] [-p]\n"
 	"Writes IMAGE's virtual disk to a new qcow2 image OUT (replaced if it\n"
 	"exists). Clusters that read as zeros stay unallocated. OUT appears\n"
 	"only when complete: the image is written under a temporary name and\n"
 	"renamed at the end.\n"
 	"  --compat 0.10|1.1, --cluster-size N, --refcount-bits N,\n"
-	"  --lazy-refcounts, --extended-l2: as for create\n"
+	"  --lazy-refcounts, --extended-l2, --compression-type zlib|zstd,\n"
+	"  -o KEY=VALUE[,...]: as for create\n"
+	"  -c   compress the clusters (zlib unless the compression type says\n"
+	"       zstd), as qemu-img convert -c; the same bytes for any -j\n"
+	"  -j N compress in N threads (default: the online CPUs)\n"
 	"  -p   show progress\n";
 
 /* The output's flushes order metadata for crash safety; a temporary file
@@ -39,7 +45,8 @@ static int nosync_flush(void *ctx)
 struct conv {
 	struct ed_image *src, dst;
 	uint64_t size, cs, done;
-	int progress;
+	int progress, compress;
+	unsigned jobs;
 	double shown;
 	unsigned char *buf;
 };
@@ -157,8 +164,66 @@ static int copy(struct conv *c)
 	return 0;
 }
 
+/* ---- convert -c: the parallel loop's hooks ---- */
+static uint64_t cc_zero_run(void *ctx, uint64_t off)
+{
+	return zero_run(ctx, off);
+}
+
+static int cc_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct conv *c = ctx;
+	return ed_read(c->src, off, buf, len);
+}
+
+static void cc_progress(void *ctx, uint64_t off)
+{
+	struct conv *c = ctx;
+	c->done = off;
+	show(c, 0);
+}
+
+static void cc_fail(void *ctx, int what, int code)
+{
+	struct conv *c = ctx;
+	if (what == 0)
+		ed_err_code(c->src, "convert: read", code);
+	else if (what == 1)
+		ed_err_code(&c->dst, "convert: write", code);
+	else
+		ed_err(c->dst.path, "convert: compression failed: %s", hdi_strerror(code));
+}
+
+static int copy_compressed(struct conv *c, const struct ed_qcow2_opts *o)
+{
+	struct ed_cc cc;
+	memset(&cc, 0, sizeof cc);
+	cc.dst = &c->dst.q;
+	cc.size = c->size;
+	cc.dst_size = ed_disk_size(&c->dst);
+	cc.cluster_size = (size_t)c->cs;
+	cc.type = o->o.compression_type;
+	cc.jobs = c->jobs;
+	cc.ctx = c;
+	cc.zero_run = cc_zero_run;
+	cc.read = cc_read;
+	cc.progress = cc_progress;
+	cc.fail = cc_fail;
+	return ed_cc_copy(&cc);
+}
+
+static int parse_jobs(const char *image, const char *v, unsigned *jobs)
+{
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+	if (!*v || *end || n < 1 || n > 1024)
+		return ed_err(image, "convert: -j takes a thread count from 1 to 1024, not '%s'", v);
+	*jobs = (unsigned)n;
+	return 0;
+}
+
 static int parse(struct ed_image *src, const char *out, int argc, char **argv,
-		 struct ed_qcow2_opts *o, int *progress)
+		 struct ed_qcow2_opts *o, struct conv *c)
 {
 	int i, r;
 	const char *snap;
@@ -166,7 +231,17 @@ static int parse(struct ed_image *src, const char *out, int argc, char **argv,
 		if (argv[i] == out)
 			continue;
 		if (!strcmp(argv[i], "-p")) {
-			*progress = 1;
+			c->progress = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "-c")) {
+			c->compress = 1;
+			continue;
+		}
+		if (!strncmp(argv[i], "-j", 2)) {
+			const char *v = argv[i][2] ? argv[i] + 2 : i + 1 < argc ? argv[++i] : "";
+			if (parse_jobs(src->path, v, &c->jobs))
+				return 1;
 			continue;
 		}
 		if (!strcmp(argv[i], "-O") && i + 1 < argc) {
@@ -188,6 +263,8 @@ static int parse(struct ed_image *src, const char *out, int argc, char **argv,
 		return ed_err(src->path, "convert: --backing is not supported; convert writes a standalone image");
 	if (strcmp(o->format, "qcow2"))
 		return ed_err(src->path, "convert: --format must be qcow2 here");
+	if (c->compress && !ed_compress_supported(o->o.compression_type))
+		return ed_err(src->path, "convert: zstd compression is not available in this build (no libzstd for Windows); use zlib");
 	return ed_qcow2_opts_check(src->path, o);
 }
 
@@ -204,7 +281,7 @@ int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
 	}
 	memset(&c, 0, sizeof c);
 	ed_qcow2_opts_init(&o);
-	if (parse(src, out, argc, argv, &o, &c.progress))
+	if (parse(src, out, argc, argv, &o, &c))
 		return 1;
 	c.src = src;
 	c.size = ed_disk_size(src);
@@ -224,7 +301,7 @@ int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
 		nosync_ops.flush = nosync_flush;
 		c.dst.file.bdev.ops = &nosync_ops;
 		show(&c, 0);
-		r = copy(&c);
+		r = c.compress ? copy_compressed(&c, &o) : copy(&c);
 		if (ed_close(&c.dst))
 			r = 1;
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ed.h"
+#include "ed_compress.h"
 
 struct ed_chain {
 	struct ed_chain *next;       /* the image this one backs is closed first */
@@ -49,34 +50,6 @@ int ed_wants_help(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return 1;
 	return 0;
-}
-
-int ed_parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-	if (!s || !*s || *s == '-')
-		return HDI_EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return HDI_EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: break;
-	}
-	if (*end == 'i' && shift)
-		end++;
-	if ((*end == 'B' || *end == 'b') && !end[1])
-		end++;
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return HDI_EINVAL;
-	*out = (uint64_t)v << shift;
-	return HDI_OK;
 }
 
 static int probe_qcow2(struct file_dev *fd)
@@ -272,6 +245,11 @@ int ed_open(struct ed_image *im, const char *path, int flags)
 	o.workspace_size = im->ws_size;
 	o.open_backing = open_backing;
 	o.backing_ctx = im;
+	if (flags & ED_OPEN_RDWR) {
+		im->zc = ed_zctx_new();
+		o.compress = ed_compress;
+		o.compress_ctx = im->zc;
+	}
 	r = hdi_qcow2_open(&im->q, &im->file.bdev, &o);
 	if (r) {
 		ed_err_code(im, "cannot open image", r);
@@ -279,6 +257,8 @@ int ed_open(struct ed_image *im, const char *path, int flags)
 		file_dev_close(&im->file);
 		free(im->ws);
 		im->ws = NULL;
+		ed_zctx_free(im->zc);
+		im->zc = NULL;
 		return r;
 	}
 	im->disk = hdi_qcow2_bdev(&im->q);
@@ -300,6 +280,8 @@ int ed_close(struct ed_image *im)
 	}
 	free(im->ws);
 	im->ws = NULL;
+	ed_zctx_free(im->zc);
+	im->zc = NULL;
 	return r;
 }
 
