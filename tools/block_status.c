@@ -6,7 +6,7 @@
 
 uint64_t edr_l2_reach(struct ed_image *im)
 {
-	struct hdi_qcow2_info in;
+	struct hdi_qcow2_info_result in;
 	unsigned eb;
 	if (!im->is_qcow2 || hdi_qcow2_info(&im->q, &in) < 0)
 		return UINT64_MAX;

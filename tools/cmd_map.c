@@ -68,7 +68,7 @@ static void emit(struct map_ctx *m, const struct me *e)
  * use than the host file has blocks. Then QEMU asks the file about holes. */
 static int detect_prealloc(hdi_qcow2_t *q, struct file_dev *fd)
 {
-	struct hdi_qcow2_info in;
+	struct hdi_qcow2_info_result in;
 	int64_t real = edr_allocated(fd->f);
 	uint64_t cs, rc, n = 0, i, end, thr, real_cl;
 	if (real < 0 || hdi_qcow2_info(q, &in) < 0)
