@@ -9,9 +9,9 @@
 # bytes qemu-img converts out.
 . "$(dirname "$0")/../lib.sh"
 need qemu-system-i386 qemu-img sfdisk python3 "${CROSS_COMPILE:-i686-linux-gnu-}gcc" || exit 0
-KB=${BUILD:-build}/kernel
+KB=$B/kernel
 
-if ! out=$(make -C "$ROOT" --no-print-directory "$KB/kgpt.bin" "$KB/boot.bin" 2>&1); then
+if ! out=$(make -C "$ROOT" --no-print-directory BUILD="$B" "$KB/kgpt.bin" "$KB/boot.bin" 2>&1); then
 	notok build-kgpt "$(printf '%s' "$out" | tail -n 5 | tr '\n' ' ')"
 	exit 0
 fi
