@@ -3,6 +3,8 @@
  * their execution into the caller's one output buffer. */
 #include "zstd_int.h"
 
+#if HDI_CONFIG_ZSTD
+
 #define MAGIC      0xFD2FB528u
 #define SKIP_MAGIC 0x184D2A50u          /* low 4 bits are free */
 #define WINDOW_MAX ((1ull << 27) + 1)   /* libzstd's streaming limit */
@@ -519,3 +521,5 @@ int hdi_zstd_decompress(void *dst, size_t dst_len, size_t *dst_written,
 		*src_used = pos;
 	return r;
 }
+
+#endif /* HDI_CONFIG_ZSTD */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "config.h"
 #include "bdev.h"
 
 /* Opaque state; the core checks at compile time that its layout fits. */
@@ -25,7 +26,8 @@ typedef struct { uint64_t opaque_[HDI_QCOW2_STATE_SIZE / 8]; } hdi_qcow2_t;
 	(HDI_QCOW2_WORKSPACE_MIN + 3u * (size_t)(cluster_size) + 16384u)
 
 #define HDI_QCOW2_MAX_CHAIN 16u          /* backing chain depth cap */
-#define HDI_QCOW2_NAME_MAX 1024u         /* backing file name, snapshot names */
+/* backing file name, snapshot and bitmap names, NUL included (hdi/config.h) */
+#define HDI_QCOW2_NAME_MAX (HDI_CONFIG_NAME_MAX + 0u)
 
 /* Open flags */
 #define HDI_QCOW2_RDWR        0x1u
