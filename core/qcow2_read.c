@@ -191,7 +191,12 @@ static int view_size(void *ctx, uint64_t *bytes)
 }
 
 static const struct hdi_bdev_ops view_ops = {
-	HDI_BDEV_OPS_VERSION, view_read, view_write, view_flush, view_size, NULL
+	.version = HDI_BDEV_OPS_VERSION,
+	.read = view_read,
+	.write = view_write,
+	.flush = view_flush,
+	.size = view_size,
+	.grow = 0,
 };
 
 void hdi_qc_view_init(struct qcow2 *q)
