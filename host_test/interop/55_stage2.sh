@@ -8,9 +8,9 @@
 # size targets (docs/performance.md).
 . "$(dirname "$0")/../lib.sh"
 need qemu-system-i386 qemu-img python3 "${CROSS_COMPILE:-i686-linux-gnu-}gcc" || exit 0
-KB=${BUILD:-build}/kernel
+KB=$B/kernel
 
-if ! out=$(make -C "$ROOT" --no-print-directory "$KB/stage2.bin" "$KB/boot.bin" 2>&1); then
+if ! out=$(make -C "$ROOT" --no-print-directory BUILD="$B" "$KB/stage2.bin" "$KB/boot.bin" 2>&1); then
 	notok build-stage2 "$(printf '%s' "$out" | tail -n 5 | tr '\n' ' ')"
 	exit 0
 fi
@@ -75,5 +75,5 @@ if grep -aq 'HDI-STAGE2: FAIL .*(zstd compressed clusters are not built in (HDI_
 else notok stage2-zstd-refused "$(grep -a 'HDI-STAGE2' "$T/zstd.log" | tail -n 2 | tr '\n' ' ')"; fi
 
 # the size targets
-if out=$(make -C "$ROOT" --no-print-directory size 2>&1); then ok size-targets
+if out=$(make -C "$ROOT" --no-print-directory BUILD="$B" size 2>&1); then ok size-targets
 else notok size-targets "$(printf '%s' "$out" | grep -E 'MISSED|rror' | tr '\n' ' ')"; fi
