@@ -271,6 +271,12 @@ fdisk -b 4096 -l "$T/4k.img" >"$T/fl.txt" 2>&1
 "$E" "$T/4k.img" fdisk list --sector-size 4096 >"$T/el.txt" 2>&1
 if out=$(diff "$T/fl.txt" "$T/el.txt"); then ok 4kn-list; else notok 4kn-list "$(printf '%s' "$out" | head -n 6 | tr '\n' ' ')"; fi
 expect_eq 4kn-layout "$(od -An -c -j4096 -N8 "$T/4k.img" | tr -d ' ')" "EFIPART"
+# without --sector-size the 4096-byte table is found all the same
+"$E" "$T/4k.img" fdisk list >"$T/el.txt" 2>&1
+if out=$(diff "$T/fl.txt" "$T/el.txt"); then ok 4kn-list-found; else notok 4kn-list-found "$(printf '%s' "$out" | head -n 6 | tr '\n' ' ')"; fi
+run 4kn-payload "$E" "$T/4k.img" partition 2 write "$T/payload"
+dd if="$T/4k.img" bs=4096 skip=$((256 + 2048)) count=74 2>/dev/null | head -c 300000 >"$T/back4k"
+run 4kn-payload-on-disk cmp "$T/payload" "$T/back4k"
 run 4kn-resize "$E" "$T/4k.img" resize +16M
 expect_eq 4kn-backup-moved "$(tail -c 4096 "$T/4k.img" | head -c 8)" "EFI PART"
 "$E" "$T/4k.img" fdisk list --sector-size 4096 >"$T/el.txt" 2>&1
