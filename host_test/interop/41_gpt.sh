@@ -88,6 +88,10 @@ rm -f "$T/p1.img"
 parity old-dump 64M 'label: dos\nunit: sectors\n\n/dev/sdc1 : start=     2048, size=    10240, Id=83, bootable\n/dev/sdc2 : start=        0, size=        0, Id= 0\n/dev/sdc3 : start=    20480, size=    10240, Id=82\n/dev/sdc4 : start=        0, size=        0, Id= 0\n'
 parity old-dump-unnamed 64M 'start=0, size=0, Id=0\n,1M\nstart= 0, size= 0, Id= 0\n,2M,S\n'
 parity dos-plus 64M 'label: dos\n+4096,+2M,L\nsize=-1M, Type=S\n'
+parity dos-spellings 64M 'label: dos\nId=83, size=1M\nType=82, size=1M\ntype=c, size=1M, bootable\n20480,2048,L\n'
+parity dos-spaces 64M 'label: dos\n2048 6144 L *\n8192;8192;S\n start=20000  size=1M  type=7\n'
+parity dos-named-gaps 64M 'label: dos\nlabel-id: 0x1234\n/dev/x3 : start=20000, size=2000, Id=83\n/dev/x1 : start=2048, size=2048, Id=c, bootable\n'
+
 
 # --- round trips: dump -> apply gives the same table, ids included -----------
 rt() {
