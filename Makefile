@@ -23,7 +23,7 @@ CPPFLAGS      ?=
 LDFLAGS       ?=
 LDLIBS        ?=
 
-WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+WARN      := -pedantic -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CSTD      := -std=c99
 # HDI_XFLAGS: extra flags the sub-makes for other systems pass (-Werror...).
 HDI_XFLAGS ?=
@@ -41,6 +41,9 @@ ZLIB_LIBS    ?= $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 ifeq ($(V),1)
 Q   :=
 say  =
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q   := @
+say  =
 else
 Q   := @
 say  = @printf '  %-7s %s\n' '$(1)' '$(2)';
@@ -53,9 +56,6 @@ HOST_SRC  := $(sort $(wildcard host/*.c))
 TDEV_SRC  := host_test/dev_ram.c
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
 UNIT_SRC  := $(sort $(wildcard host_test/unit/*.c))
-
-# edqcow2 compresses clusters with the field's own libraries, in threads
-TOOL_LIBS := -lz -lzstd -pthread
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
@@ -99,7 +99,7 @@ PROG_SRC  := $(sort $(wildcard host_test/prog_*.c))
 PROGS     := $(patsubst host_test/%.c,$(BUILD)/%,$(PROG_SRC))
 $(BUILD)/prog_%: $(BUILD)/host/host_test/prog_%.o $(BUILD)/libhditest.a $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
 	$(call say,LD,$@)
-	$(Q)$(HOST_LINK) -o $@ $^ $(LDLIBS)
+	$(Q)$(HOST_LINK) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
 
 # --- freestanding: core/ alone, cross-compiled (flags: linker/freestanding.mk)
 include linker/freestanding.mk
@@ -197,6 +197,14 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(PROGS) sanitize freestanding
 	@BUILD=$(BUILD) sh host_test/run.sh $(T)
+
+# The portability matrix beyond make test (which runs the big-endian and
+# the Windows builds): every freestanding target, gcc and clang -pedantic.
+matrix: deps
+	@BUILD=$(BUILD) TESTDIR=host_test/matrix sh host_test/run.sh $(T); st=$$?; \
+	if [ -s $(BUILD)/matrix-size.txt ]; then \
+		echo "freestanding .text (-Os), and the helpers the kernel supplies:"; \
+		cat $(BUILD)/matrix-size.txt; fi; exit $$st
 
 # The power-loss and fault campaign at every k (make test samples 40 cut
 # points per workload and mode to stay within its time budget).

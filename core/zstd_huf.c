@@ -19,6 +19,8 @@ static int fse_weights(struct zs_work *w, const uint8_t *src, size_t len)
 		return HDI_ECORRUPT;
 	st[0] = zs_br_get(&b, log);
 	st[1] = zs_br_get(&b, log);
+	if (b.over)
+		return ZS_STRICT();
 	for (;;) {
 		unsigned i = n & 1;
 		const struct zs_fse *e = &w->hw_t[st[i]];
@@ -111,24 +113,37 @@ int hdi_zs_huf_read(struct zs_work *w, const uint8_t *src, size_t len)
 
 /* One stream: exactly n symbols, and every bit used. */
 static int stream(const struct zs_work *w, uint8_t *out, size_t n,
-		  const uint8_t *src, size_t len)
+		  const uint8_t *src, size_t len, bool four)
 {
 	unsigned log = w->huf_log;
 	struct zs_br b;
 	size_t i = 0;
 	if (zs_br_init(&b, src, len) < 0)
-		return HDI_ECORRUPT;
-	while (i < n) {
-		/* four codes of at most 12 bits per refill of >= 57 bits */
-		size_t end = i + 4 <= n && b.n >= 4 * log ? i + 4 : i + 1;
-		for (; i < end; i++) {
-			uint16_t e = w->huf[zs_br_peek(&b, log)];
-			out[i] = (uint8_t)e;
-			zs_br_skip(&b, e >> 8);
+		return four ? ZS_STRICT() : HDI_ECORRUPT;
+	/* the hot loop: four codes of at most 12 bits per refill to >= 57
+	 * bits, in locals the compiler keeps in registers */
+	while (i + 4 <= n && b.n >= 4 * log) {
+		uint64_t c = b.c;
+		unsigned k = b.n, j;
+		uint32_t mask = (1u << log) - 1u;
+		for (j = 0; j < 4; j++) {
+			uint16_t e = w->huf[(uint32_t)(c >> (k - log)) & mask];
+			out[i++] = (uint8_t)e;
+			k -= e >> 8;
 		}
+		b.n = k;
 		zs_br_fill(&b);
 	}
-	return zs_br_done(&b) ? HDI_OK : HDI_ECORRUPT;
+	/* the stream's end, where fewer bits are left */
+	for (; i < n; i++) {
+		uint16_t e = w->huf[zs_br_peek(&b, log)];
+		out[i] = (uint8_t)e;
+		zs_br_skip(&b, e >> 8);
+		zs_br_fill(&b);
+	}
+	if (zs_br_done(&b))
+		return HDI_OK;
+	return four ? ZS_STRICT() : HDI_ECORRUPT;
 }
 
 int hdi_zs_huf_decode(const struct zs_work *w, uint8_t *out, size_t n,
@@ -139,7 +154,7 @@ int hdi_zs_huf_decode(const struct zs_work *w, uint8_t *out, size_t n,
 	if (!w->huf_log)
 		return HDI_ECORRUPT;
 	if (!four)
-		return stream(w, out, n, src, len);
+		return stream(w, out, n, src, len, false);
 	if (len < 10 || n < 6)
 		return HDI_ECORRUPT;
 	sz[0] = hdi_ld_le16(src);
@@ -152,7 +167,7 @@ int hdi_zs_huf_decode(const struct zs_work *w, uint8_t *out, size_t n,
 	off = 6;
 	for (k = 0; k < 4; k++) {
 		size_t cnt = k < 3 ? seg : n - 3 * seg;
-		r = stream(w, out + k * seg, cnt, src + off, sz[k]);
+		r = stream(w, out + k * seg, cnt, src + off, sz[k], true);
 		if (r < 0)
 			return r;
 		off += sz[k];

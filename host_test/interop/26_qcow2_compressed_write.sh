@@ -96,6 +96,14 @@ for ct in zlib zstd; do
 	done
 	check "$ct-j1-j2-same" cmp "$T/j1.qcow2" "$T/j2.qcow2"
 	check "$ct-j1-j4-same" cmp "$T/j1.qcow2" "$T/j4.qcow2"
+	# exports decompress in threads: the same raw file for any -j, and as
+	# qemu-img's
+	qemu-img convert -O raw "$T/j2.qcow2" "$T/xq.raw"
+	for j in 1 2 3; do
+		rm -f "$T/x$j.raw"
+		"$ED" "$T/j2.qcow2" convert "$T/x$j.raw" -O raw -j $j
+		check "$ct-export-j$j" cmp "$T/x$j.raw" "$T/xq.raw"
+	done
 	# a compressed qcow2 source, converted compressed again
 	if [ "$ct" = zstd ] && ! "$ED" "$T/j1.qcow2" read 0 512 >/dev/null 2>&1; then
 		echo "skip $ct-from-qcow2: this build does not read zstd clusters"
@@ -105,6 +113,18 @@ for ct in zlib zstd; do
 	check "$ct-from-qcow2" "$ED" "$T/j2.qcow2" convert "$T/re.qcow2" -O qcow2 -c \
 		--compression-type $ct
 	check "$ct-from-qcow2-same" cmp "$T/j2.qcow2" "$T/re.qcow2"
+done
+
+# a source whose size is not whole sectors: the image is (rounded up), and
+# its last cluster is compressed up to the image's end, as qemu-img does
+head -c 1414577 "$T/src.raw" > "$T/odd.raw"
+for ct in zlib zstd; do
+	rm -f "$T/odd.qcow2" "$T/oddq.qcow2"
+	check "$ct-odd-size" "$ED" "$T/odd.raw" convert "$T/odd.qcow2" -O qcow2 -c -o compression_type=$ct
+	qemu-img convert -c -O qcow2 -o compression_type=$ct "$T/odd.raw" "$T/oddq.qcow2"
+	qcheck "$ct-odd-size-check" "$T/odd.qcow2"
+	check "$ct-odd-size-compare" qemu-img compare -q "$T/odd.qcow2" "$T/oddq.qcow2"
+	expect_eq "$ct-odd-size-counts" "$(counts "$T/odd.qcow2")" "$(counts "$T/oddq.qcow2")"
 done
 
 # write --compressed against qemu-io write -c on twins

@@ -1,6 +1,13 @@
 /* hdi/qcow2.h: the qcow2 image format: open, read, write, create, check.
  * An open image is itself an hdi_bdev (its virtual disk). No allocation:
- * the caller provides the state (hdi_qcow2_t) and a workspace. */
+ * the caller provides the state (hdi_qcow2_t) and a workspace.
+ *
+ * Concurrency: no two calls on one handle (hdi_qcow2_t, its image device
+ * and the partitions on it) may overlap, not even two reads: reads fill the
+ * metadata caches. Serialize them with your own lock. Different handles
+ * share nothing and may run at once on different threads, as long as no
+ * two of them write one image (several read-only opens of one backing file
+ * are fine). */
 #ifndef HDI_QCOW2_H
 #define HDI_QCOW2_H
 
@@ -8,6 +15,10 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "bdev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Opaque state; the core checks at compile time that its layout fits. */
 #define HDI_QCOW2_STATE_SIZE 2048u
@@ -41,6 +52,12 @@ typedef struct { uint64_t opaque_[HDI_QCOW2_STATE_SIZE / 8]; } hdi_qcow2_t;
 typedef int (*hdi_qcow2_backing_fn)(void *ctx, const char *name,
 				    const char *fmt, unsigned depth,
 				    struct hdi_bdev **out);
+/* Gives back a device open_backing returned with HDI_OK (close the backing
+ * image and its file here). Called exactly once for each: when the image
+ * it backs is closed, and also when that image's open fails after its
+ * backing was opened, so a chain that fails half-way leaks nothing. A
+ * failing open_backing cleans up after itself: nothing was returned. */
+typedef void (*hdi_qcow2_backing_close_fn)(void *ctx, struct hdi_bdev *backing);
 
 /* A compressor for compressed writes. The core has none of its own (the
  * kernel build stays free of dependencies); the host tool passes zlib's or
@@ -60,15 +77,24 @@ struct hdi_qcow2_opts {
 	void *workspace;
 	size_t workspace_size;
 	hdi_qcow2_backing_fn open_backing;   /* NULL: backing refused (EUNSUPP) */
-	void *backing_ctx;
+	void *backing_ctx;                   /* for both backing callbacks */
 	unsigned depth;                      /* 0 for the top image */
 	hdi_qcow2_compress_fn compress;      /* NULL: hdi_qcow2_write_compressed
 					      * refused (EUNSUPP) */
 	void *compress_ctx;
+	hdi_qcow2_backing_close_fn close_backing; /* NULL: the caller keeps
+					      * track of backing devices */
 };
 
+/* Opens an image, read-write if opts->flags has HDI_QCOW2_RDWR. This
+ * entry links the write path, check and repair (a read-write open may
+ * repair a dirty image). */
 int hdi_qcow2_open(hdi_qcow2_t *q, struct hdi_bdev *file,
 		   const struct hdi_qcow2_opts *opts);
+/* The same open for readers: it links no write, check or repair code and
+ * refuses HDI_QCOW2_RDWR with HDI_EROFS. A bootloader calls this one. */
+int hdi_qcow2_open_ro(hdi_qcow2_t *q, struct hdi_bdev *file,
+		      const struct hdi_qcow2_opts *opts);
 /* Writes back caches, clears the dirty bit (lazy refcounts), flushes. */
 int hdi_qcow2_close(hdi_qcow2_t *q);
 int hdi_qcow2_flush(hdi_qcow2_t *q);
@@ -224,5 +250,9 @@ int hdi_qcow2_create(struct hdi_bdev *file,
 
 /* Does this buffer (>= 4 bytes) start with the qcow2 magic? */
 bool hdi_qcow2_probe(const void *first_bytes, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
