@@ -72,7 +72,8 @@ ED_CMD(ed_cmd_map);           /* tools/cmd_info.c */
 ED_CMD(ed_cmd_read);          /* tools/cmd_read.c */
 ED_CMD(ed_cmd_convert);       /* tools/cmd_convert.c */
 ED_CMD(ed_cmd_check);         /* tools/cmd_check.c */
-ED_CMD(ed_cmd_snapshot);      /* tools/cmd_info.c */
+ED_CMD(ed_cmd_snapshot);      /* tools/cmd_snapshot.c */
+ED_CMD(ed_snapshot_list);     /* tools/cmd_info.c: snapshot list */
 ED_CMD(ed_cmd_create);        /* tools/cmd_create.c */
 ED_CMD(ed_cmd_write);         /* tools/cmd_io.c */
 ED_CMD(ed_cmd_write_zeroes);  /* tools/cmd_io.c */

@@ -15,7 +15,7 @@ static const struct ed_cmd cmds[] = {
 	{ "discard", ed_cmd_discard, "discard OFFSET LENGTH" },
 	{ "convert", ed_cmd_convert, "convert OUT -O raw|qcow2 [options]" },
 	{ "check", ed_cmd_check, "check [--json] [--repair leaks|all]" },
-	{ "snapshot", ed_cmd_snapshot, "snapshot list" },
+	{ "snapshot", ed_cmd_snapshot, "snapshot list|create|apply|delete [NAME] (-l/-c/-a/-d)" },
 	{ "create", ed_cmd_create, "create SIZE [options]: make a new image" },
 	{ "resize", ed_cmd_resize, "resize SIZE [--shrink]" },
 	{ "fdisk", ed_cmd_fdisk, "fdisk create|list|dump|apply|delete|set|signature ..." },

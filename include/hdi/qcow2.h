@@ -132,6 +132,15 @@ int hdi_qcow2_snapshot_find(hdi_qcow2_t *q, const char *id_or_name);
 /* Switch the virtual disk to a read-only view of snapshot index
  * (UINT32_MAX: back to the active disk). */
 int hdi_qcow2_snapshot_select(hdi_qcow2_t *q, uint32_t index);
+/* Creates a snapshot of the active disk (qemu-img snapshot -c). From sn,
+ * only name (unique, 1..1023 bytes), date_sec/date_nsec, vm_clock_nsec
+ * and icount(_present) are used; the id is the next number. */
+int hdi_qcow2_snapshot_create(hdi_qcow2_t *q, const struct hdi_qcow2_snapshot *sn);
+/* Deletes snapshot index, freeing what only it used (qemu-img snapshot -d). */
+int hdi_qcow2_snapshot_delete(hdi_qcow2_t *q, uint32_t index);
+/* Makes the active disk a copy of snapshot index, its size included
+ * (qemu-img snapshot -a); what only the old disk used is freed. */
+int hdi_qcow2_snapshot_apply(hdi_qcow2_t *q, uint32_t index);
 
 /* Persistent dirty bitmaps: listed (for info); contents are not read. */
 #define HDI_QCOW2_BITMAP_IN_USE   0x1u
