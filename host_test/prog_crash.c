@@ -16,8 +16,10 @@
 #include "dev_ram.h"
 
 struct op {
-	char kind;          /* w write, z write-zeroes, d discard, f flush, r resize */
-	uint64_t off, len;  /* r: off is the new size */
+	char kind;          /* w write, z write-zeroes, d discard, f flush, r resize,
+			     * S snapshot create, X delete, A apply */
+	uint64_t off, len;  /* r: off is the new size; S/X: snapshot "s<off>"
+			     * (X 0: the base's "snap1"); A: the base's "snap1" */
 };
 
 #define K 1024ull
@@ -55,15 +57,37 @@ static const struct op wl_basic[] = {
 	{0, 0, 0},
 };
 
-static const struct { const char *name; const struct op *ops; } workloads[] = {
-	{"reftable", wl_reftable}, {"l1grow", wl_l1grow}, {"cow", wl_cow},
-	{"compressed", wl_compressed}, {"basic", wl_basic}, {"lazy", wl_basic},
+/* Internal snapshots taken over data and compressed clusters, written
+ * around and deleted. */
+static const struct op wl_snapcreate[] = {
+	{'S', 1, 0}, {'w', 4 * K + 100, 1000}, {'f', 0, 0}, {'S', 2, 0},
+	{'w', 64 * K, 128 * K}, {'X', 1, 0}, {'f', 0, 0}, {'S', 3, 0}, {'f', 0, 0},
+	{0, 0, 0},
+};
+/* Deleting a snapshot the base had (its clusters shared, then freed). */
+static const struct op wl_snapdelete[] = {
+	{'w', 64 * K, 128 * K}, {'f', 0, 0}, {'X', 0, 0}, {'f', 0, 0},
+	{'w', 0, 4 * K}, {'f', 0, 0}, {0, 0, 0},
+};
+/* Going back to the base's snapshot (its contents are the base's). */
+static const struct op wl_snapapply[] = {
+	{'w', 0, 300 * K}, {'f', 0, 0}, {'A', 0, 0}, {'f', 0, 0},
+	{'w', 100 * K, 8 * K}, {'f', 0, 0}, {0, 0, 0},
+};
+
+/* snap: a cut inside a snapshot step may leave the dirty bit, which a
+ * read-write open repairs (as QEMU's does) before qemu-img check runs. */
+static const struct { const char *name; const struct op *ops; int snap; } workloads[] = {
+	{"reftable", wl_reftable, 0}, {"l1grow", wl_l1grow, 0}, {"cow", wl_cow, 0},
+	{"compressed", wl_compressed, 0}, {"basic", wl_basic, 0}, {"lazy", wl_basic, 0},
+	{"snapcreate", wl_snapcreate, 1}, {"snapdelete", wl_snapdelete, 1},
+	{"snapapply", wl_snapapply, 1},
 };
 
 static uint8_t *base_img, *base_raw;
 static size_t base_img_len, base_raw_len;
 static const struct op *ops;
-static int lazy;
+static int lazy, snap_wl;
 static const char *tmpdir;
 
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
@@ -137,12 +161,34 @@ static void model_apply(struct model *m, const struct op *o, unsigned step,
 		       (o->off > m->size ? o->off - m->size : m->size - o->off));
 		m->size = o->off;
 		break;
+	case 'A':   /* the base's snapshot holds the base's contents */
+		memset(m->dirty, 1, (size_t)(m->size > base_raw_len ? m->size : base_raw_len));
+		memcpy(m->now, base_raw, base_raw_len);
+		m->size = base_raw_len;
+		break;
 	case 'f':
 		memcpy(m->flushed, m->now, m->cap);
 		memset(m->dirty, 0, m->cap);
 		m->flushed_size = m->size;
 		break;
 	}
+}
+
+static int snap_op(hdi_qcow2_t *q, const struct op *op)
+{
+	struct hdi_qcow2_snapshot sn;
+	int i;
+	memset(&sn, 0, sizeof sn);
+	snprintf(sn.name, sizeof sn.name, "s%llu", (unsigned long long)op->off);
+	if (op->kind == 'S') {
+		sn.date_sec = 1700000000u + (uint32_t)op->off;
+		return hdi_qcow2_snapshot_create(q, &sn);
+	}
+	i = hdi_qcow2_snapshot_find(q, op->off && op->kind == 'X' ? sn.name : "snap1");
+	if (i < 0)
+		return i;
+	return op->kind == 'X' ? hdi_qcow2_snapshot_delete(q, (uint32_t)i)
+			       : hdi_qcow2_snapshot_apply(q, (uint32_t)i);
 }
 
 static size_t ws_size(void)
@@ -183,6 +229,9 @@ static int run_workload(struct hdi_ram_dev *rd, struct model *m)
 		} else if (op->kind == 'r') {
 			model_apply(m, op, step + 1, buf);
 			r = hdi_qcow2_resize(&q, op->off, 0);
+		} else if (op->kind == 'S' || op->kind == 'X' || op->kind == 'A') {
+			model_apply(m, op, step + 1, buf);
+			r = snap_op(&q, op);
 		} else {
 			r = hdi_qcow2_flush(&q);
 			if (r == 0)
@@ -226,13 +275,15 @@ static int verify(struct hdi_ram_dev *rd, struct model *m, int need_flushed,
 	struct hdi_qcow2_check c;
 	void *ws = malloc(ws_size());
 	uint64_t off, vsize;
-	int r;
-	if (!lazy && qemu_img_check(rd->data, rd->size, why, wlen))
+	int r, repair;
+	/* byte 79: the low byte of the incompatible features, bit 0 dirty */
+	repair = lazy || (snap_wl && rd->size > 79 && (rd->data[79] & 1));
+	if (!repair && qemu_img_check(rd->data, rd->size, why, wlen))
 		goto fail;
 	memset(&o, 0, sizeof o);
 	o.workspace = ws;
 	o.workspace_size = ws_size();
-	o.flags = lazy ? HDI_QCOW2_RDWR : 0;   /* a dirty lazy image is repaired */
+	o.flags = repair ? HDI_QCOW2_RDWR : 0;   /* a dirty image is repaired */
 	if ((r = hdi_qcow2_open(&q, &rd->bdev, &o))) {
 		snprintf(why, wlen, "reopen: %s (%s)", hdi_strerror(r), hdi_qcow2_errmsg(&q));
 		goto fail;
@@ -265,7 +316,7 @@ static int verify(struct hdi_ram_dev *rd, struct model *m, int need_flushed,
 		snprintf(why, wlen, "close: %s", hdi_strerror(r));
 		goto fail;
 	}
-	if (lazy && qemu_img_check(rd->data, rd->size, why, wlen))
+	if (repair && qemu_img_check(rd->data, rd->size, why, wlen))
 		goto fail;
 	free(ws);
 	return 0;
@@ -371,8 +422,10 @@ int main(int argc, char **argv)
 	mode = argv[4];
 	tmpdir = getenv("T") ? getenv("T") : "/tmp";
 	for (i = 0; i < (int)(sizeof workloads / sizeof workloads[0]); i++)
-		if (!strcmp(workloads[i].name, wl))
+		if (!strcmp(workloads[i].name, wl)) {
 			ops = workloads[i].ops;
+			snap_wl = workloads[i].snap;
+		}
 	lazy = !strcmp(wl, "lazy");
 	snprintf(name, sizeof name, "crash.%s.%s", wl, mode);
 	if (!base_img || !base_raw || !ops) {

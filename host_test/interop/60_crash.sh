@@ -23,11 +23,20 @@ mk cow cluster_size=4096 1M 'write -P 0x21 0 640k' &&
 mk compressed cluster_size=65536 1M 'write -c -P 0x31 0 64k' 'write -c -P 0x32 64k 64k' \
 	'write -c -P 0x33 128k 64k' 'write -c -P 0x34 192k 128k' 'write -c -P 0x35 384k 128k' &&
 mk basic cluster_size=65536 1M 'write -P 0x41 0 300k' &&
-mk lazy cluster_size=65536,lazy_refcounts=on 1M 'write -P 0x51 0 300k' ||
+mk lazy cluster_size=65536,lazy_refcounts=on 1M 'write -P 0x51 0 300k' &&
+mk snapcreate cluster_size=4096 1M 'write -P 0x61 0 300k' 'write -c -P 0x62 512k 64k' &&
+mk snapdelete cluster_size=4096 1M 'write -P 0x71 0 640k' &&
+	qemu-img snapshot -c snap1 "$T/snapdelete.qcow2" &&
+	qemu-io -c 'write -P 0x72 0 100k' "$T/snapdelete.qcow2" >/dev/null &&
+	qemu-img convert -O raw "$T/snapdelete.qcow2" "$T/snapdelete.raw" &&
+mk snapapply cluster_size=4096 1M 'write -P 0x81 0 640k' &&
+	qemu-img snapshot -c snap1 "$T/snapapply.qcow2" ||
 	{ notok crash.setup "qemu-img could not make the base images"; exit 0; }
 
-for w in reftable l1grow cow compressed basic lazy; do
+for w in ${CRASH_WL:-reftable l1grow cow compressed basic lazy snapcreate snapdelete snapapply}; do
+	# snapshot workloads are sampled more thinly in make test
+	c=$CUTS; case $w in snap*) c=$(( (CUTS + 3) / 4 )) ;; esac
 	for mode in power fault-write fault-flush fault-read; do
-		"$P" "$T/$w.qcow2" "$T/$w.raw" "$w" "$mode" --cuts "$CUTS"
+		"$P" "$T/$w.qcow2" "$T/$w.raw" "$w" "$mode" --cuts "$c"
 	done
 done
