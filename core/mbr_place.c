@@ -1,5 +1,5 @@
 /* core/mbr_place.c: where a new partition goes (free space, alignment,
- * the EBR of a logical), and a partition seen as a block device. */
+ * the EBR of a logical), and a partition as a window device. */
 #include "mbr_int.h"
 
 /* The sectors already taken in the area being searched: used primaries
@@ -184,52 +184,10 @@ int hdi_mbr_find_space(const struct hdi_mbr *m, enum hdi_mbr_where where,
 
 /* ---- partition device ------------------------------------------------------- */
 
-static int pd_read(void *ctx, uint64_t off, void *buf, size_t len)
-{
-	struct hdi_mbr_partdev *pd = ctx;
-	if (off > pd->len || len > pd->len - off)
-		return HDI_EINVAL;
-	return hdi_bdev_read(pd->parent, pd->off + off, buf, len);
-}
-
-static int pd_write(void *ctx, uint64_t off, const void *buf, size_t len)
-{
-	struct hdi_mbr_partdev *pd = ctx;
-	if (off > pd->len || len > pd->len - off)
-		return HDI_EINVAL;
-	return hdi_bdev_write(pd->parent, pd->off + off, buf, len);
-}
-
-static int pd_flush(void *ctx)
-{
-	struct hdi_mbr_partdev *pd = ctx;
-	return hdi_bdev_flush(pd->parent);
-}
-
-static int pd_size(void *ctx, uint64_t *bytes)
-{
-	struct hdi_mbr_partdev *pd = ctx;
-	*bytes = pd->len;
-	return HDI_OK;
-}
-
-static const struct hdi_bdev_ops pd_ops = {
-	HDI_BDEV_OPS_VERSION, pd_read, pd_write, pd_flush, pd_size, 0
-};
-
-int hdi_mbr_partdev_init(struct hdi_mbr_partdev *pd, const struct hdi_mbr *m,
+int hdi_mbr_partdev_init(struct hdi_bdev_view *pd, const struct hdi_mbr *m,
 			 unsigned n)
 {
-	uint64_t g = m->dev->granule;
-	int r = hdi_mbr_range(m, n, &pd->off, &pd->len);
-	if (r < 0)
-		return r;
-	if (!g || (pd->off & (g - 1)) || (pd->len & (g - 1)))
-		return HDI_EINVAL;
-	pd->parent = m->dev;
-	pd->bdev.ops = &pd_ops;
-	pd->bdev.ctx = pd;
-	pd->bdev.granule = m->dev->granule;
-	pd->bdev.flags = m->dev->flags;
-	return HDI_OK;
+	uint64_t off, len;
+	int r = hdi_mbr_range(m, n, &off, &len);
+	return r < 0 ? r : hdi_bdev_view_init(pd, m->dev, off, len);
 }

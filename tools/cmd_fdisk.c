@@ -691,7 +691,7 @@ int ed_cmd_bootcode(const char *image, int argc, char **argv)
 static int part_io(struct fd_ctx *c, unsigned n, int wr, uint64_t off,
 		   uint64_t len, const uint8_t *data)
 {
-	struct hdi_mbr_partdev pd;
+	struct hdi_bdev_view pd;
 	static uint8_t bounce[HDI_GRANULE_MAX];
 	uint8_t *chunk = wr ? NULL : malloc(1u << 20);
 	int r = hdi_mbr_partdev_init(&pd, &c->m, n);

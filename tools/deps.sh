@@ -18,7 +18,11 @@ want parted parted
 want strace strace
 want python3 python3
 want x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
+want cpio cpio
 [ -e /usr/include/zlib.h ] || pkgs+=(zlib1g-dev)
+# The partition tests boot a real Linux kernel with a busybox initramfs.
+[ -x /bin/busybox ] || pkgs+=(busybox-static)
+compgen -G '/boot/vmlinuz-*' >/dev/null || pkgs+=(linux-image-amd64)
 compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a' >/dev/null ||
 	pkgs+=(libclang-rt-dev)
 [ ${#pkgs[@]} -eq 0 ] && exit 0

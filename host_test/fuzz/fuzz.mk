@@ -8,7 +8,7 @@
 # Findings land in $(BUILD)/fuzz/crash-TARGET-*; reproduce one with
 #   $(BUILD)/fuzz/fuzz_TARGET $(BUILD)/fuzz/crash-TARGET-...
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= inflate qcow2 check mbr
+FUZZ_TARGETS ?= inflate qcow2 check mbr gpt
 FUZZ_ARGS    ?=
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -21,10 +21,12 @@ fuzz_seeds_inflate := inflate
 fuzz_seeds_qcow2   := qcow2
 fuzz_seeds_check   := qcow2
 fuzz_seeds_mbr     := mbr
+fuzz_seeds_gpt     := gpt
 fuzz_maxlen_inflate := 65536
 fuzz_maxlen_qcow2   := 262144
 fuzz_maxlen_check   := 262144
 fuzz_maxlen_mbr     := 131072
+fuzz_maxlen_gpt     := 131072
 
 .PHONY: fuzz-build fuzz-corpus
 
@@ -56,6 +58,7 @@ fuzz: fuzz-build fuzz-corpus
 		qcow2) seeds=$(fuzz_seeds_qcow2); max=$(fuzz_maxlen_qcow2) ;; \
 		check) seeds=$(fuzz_seeds_check); max=$(fuzz_maxlen_check) ;; \
 		mbr) seeds=$(fuzz_seeds_mbr); max=$(fuzz_maxlen_mbr) ;; \
+		gpt) seeds=$(fuzz_seeds_gpt); max=$(fuzz_maxlen_gpt) ;; \
 		*) seeds=$$t; max=65536 ;; \
 		esac; \
 		mkdir -p $(FUZZ_DIR)/corpus-$$t; \

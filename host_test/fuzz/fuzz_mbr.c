@@ -14,7 +14,7 @@ static void walk(const struct hdi_mbr *m)
 	FZ_ASSERT(count <= HDI_MBR_PRIMARIES + HDI_MBR_MAX_LOGICAL);
 	for (n = 0; n <= count + 1; n++) {
 		const struct hdi_mbr_part *p = hdi_mbr_get(m, n);
-		struct hdi_mbr_partdev pd;
+		struct hdi_bdev_view pd;
 		if (!p)
 			continue;
 		FZ_ASSERT(n >= 1 && n <= count);

@@ -7,7 +7,7 @@
 set -eu
 out=${1:?usage: make_corpus.sh OUTDIR}
 rm -rf "$out"
-mkdir -p "$out/qcow2" "$out/inflate" "$out/mbr"
+mkdir -p "$out/qcow2" "$out/inflate" "$out/mbr" "$out/gpt"
 w=$(mktemp -d "${TMPDIR:-/tmp}/hdi-corpus.XXXXXX")
 trap 'rm -rf "$w"' EXIT
 Q=$out/qcow2
@@ -114,4 +114,16 @@ if have sfdisk; then
 fi
 head -c 512 /dev/zero > "$out/mbr/zero"
 
-echo "make_corpus: $(ls "$Q" | wc -l) qcow2, $(ls "$out/inflate" | wc -l) inflate, $(ls "$out/mbr" | wc -l) mbr seeds in $out"
+# gpt: whole small disks from sfdisk, backup header and array included
+gpt() {
+	name=$1 size=$2
+	truncate -s "$size" "$out/gpt/$name"
+	sfdisk -q --no-reread --no-tell-kernel "$out/gpt/$name" >/dev/null 2>&1 || rm -f "$out/gpt/$name"
+}
+if have sfdisk; then
+	printf 'label: gpt\nstart=40, size=20, type=U, name="esp"\nstart=64, size=10\n' | gpt two 64K
+	printf 'label: gpt\ntable-length: 4\nstart=8, size=20, attrs="RequiredPartition GUID:60"\n,,S\n' | gpt short 64K
+	printf 'label: gpt\nstart=34, size=100\nstart=180, size=30, type=H\n' | gpt three 128K
+fi
+
+echo "make_corpus: $(ls "$Q" | wc -l) qcow2, $(ls "$out/inflate" | wc -l) inflate, $(ls "$out/mbr" | wc -l) mbr, $(ls "$out/gpt" | wc -l) gpt seeds in $out"

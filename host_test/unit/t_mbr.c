@@ -419,7 +419,7 @@ TEST(mbr_partdev_bounds)
 {
 	struct hdi_ram_dev rd;
 	struct hdi_mbr m;
-	struct hdi_mbr_partdev pd;
+	struct hdi_bdev_view pd;
 	uint8_t s[512];
 	uint64_t sz;
 	CHECK_EQ(hdi_ram_dev_init(&rd, 8 * MiB, 0, 512, 0), HDI_OK);

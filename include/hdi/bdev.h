@@ -51,4 +51,16 @@ int hdi_bdev_pread(const struct hdi_bdev *d, uint64_t off, void *buf,
 int hdi_bdev_pwrite(const struct hdi_bdev *d, uint64_t off, const void *buf,
 		    size_t len, void *bounce);
 
+/* A bounded window [off, off+len) of a parent device, itself a device:
+ * a partition (MBR or GPT alike). Same granule and flags as the parent;
+ * I/O past len is HDI_EINVAL. */
+struct hdi_bdev_view {
+	struct hdi_bdev bdev;        /* use this */
+	const struct hdi_bdev *parent;
+	uint64_t off, len;           /* bytes on the parent */
+};
+/* HDI_EINVAL when off or len is not a multiple of the parent's granule. */
+int hdi_bdev_view_init(struct hdi_bdev_view *v, const struct hdi_bdev *parent,
+		       uint64_t off, uint64_t len);
+
 #endif

@@ -204,14 +204,9 @@ int hdi_mbr_write_bootcode(const struct hdi_bdev *dev, void *buf,
 			   size_t buf_size, const uint8_t *code);
 
 /* ---- a partition as a block device ------------------------------------------ */
-struct hdi_mbr_partdev {
-	struct hdi_bdev bdev;        /* use this; granule = parent's */
-	const struct hdi_bdev *parent;
-	uint64_t off, len;           /* bytes on the parent */
-};
-/* A window on partition n. HDI_EINVAL when its start is not aligned to
- * the parent's granule. */
-int hdi_mbr_partdev_init(struct hdi_mbr_partdev *pd, const struct hdi_mbr *m,
+/* A window on partition n (core/bdev_view.c). HDI_EINVAL when its start
+ * is not aligned to the parent's granule. */
+int hdi_mbr_partdev_init(struct hdi_bdev_view *pd, const struct hdi_mbr *m,
 			 unsigned n);
 
 #endif
