@@ -7,7 +7,7 @@
  * it is repaired when next opened for writing, by us or QEMU). */
 #include "qcow2_snap.h"
 
-#define SN_ID_MAX 20u
+#define SN_ID_MAX 9u   /* leading digits of an id parsed: the next id fits 32 bits */
 
 static bool own_dirty(struct qcow2 *q)
 {
@@ -95,14 +95,27 @@ static int entry_id_name(struct qcow2 *q, uint32_t i, const char *name,
 	return r;
 }
 
+/* v in decimal (32-bit: no 64-bit division in freestanding builds). */
+static uint32_t dec(uint32_t v, char *out)
+{
+	char t[10];
+	uint32_t n = 0, i;
+	do {
+		t[n++] = (char)('0' + v % 10u);
+		v /= 10u;
+	} while (v);
+	for (i = 0; i < n; i++)
+		out[i] = t[n - 1u - i];
+	return n;
+}
+
 /* The next id (QEMU's find_new_snapshot_id), in id[]; refuses a name in
  * use. */
 static int new_id(struct qcow2 *q, const char *name, uint32_t nlen, char *id,
 		  uint32_t *idl)
 {
 	uint64_t max = 0, v;
-	uint32_t i, n = 0;
-	char t[SN_ID_MAX];
+	uint32_t i;
 	bool same;
 	int r;
 	for (i = 0; i < q->nb_snapshots; i++) {
@@ -114,11 +127,7 @@ static int new_id(struct qcow2 *q, const char *name, uint32_t nlen, char *id,
 		if (v > max)
 			max = v;
 	}
-	for (v = max + 1u; v; v /= 10u)
-		t[n++] = (char)('0' + v % 10u);
-	for (i = 0; i < n; i++)
-		id[i] = t[n - 1u - i];
-	*idl = n;
+	*idl = dec((uint32_t)max + 1u, id);
 	return HDI_OK;
 }
 
@@ -126,7 +135,7 @@ int hdi_qcow2_snapshot_create(hdi_qcow2_t *h, const struct hdi_qcow2_snapshot *s
 {
 	struct qcow2 *q = hdi_qc(h);
 	struct qs_entry e;
-	char id[SN_ID_MAX];
+	char id[12];
 	size_t nlen;
 	int r;
 	r = sn ? start(q) : HDI_EINVAL;
