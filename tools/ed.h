@@ -29,10 +29,13 @@ struct ed_image {
 	size_t ws_size;
 	struct hdi_bdev *disk;     /* the virtual disk: qcow2 view or the raw file */
 	struct ed_chain *chain;
+	unsigned rw_depth;         /* chain depth opened read-write (0: none) */
 };
 
 #define ED_OPEN_RDWR        0x1
 #define ED_OPEN_NO_BACKING  0x2
+/* the backing-chain image at depth d (>= 1) is opened read-write too */
+#define ED_OPEN_RW_DEPTH(d) ((int)(d) << 8)
 
 /* Opens path, detecting qcow2 by magic. Prints one error line and returns
  * a negative code on failure. */
@@ -73,7 +76,9 @@ ED_CMD(ed_cmd_read);          /* tools/cmd_read.c */
 ED_CMD(ed_cmd_convert);       /* tools/cmd_convert.c */
 ED_CMD(ed_cmd_check);         /* tools/cmd_check.c */
 ED_CMD(ed_cmd_snapshot);      /* tools/cmd_snapshot.c */
-ED_CMD(ed_snapshot_list);     /* tools/cmd_info.c: snapshot list */
+ED_CMD(ed_snapshot_list);
+ED_CMD(ed_cmd_commit);        /* tools/cmd_commit.c */
+ED_CMD(ed_cmd_rebase);        /* tools/cmd_rebase.c */     /* tools/cmd_info.c: snapshot list */
 ED_CMD(ed_cmd_create);        /* tools/cmd_create.c */
 ED_CMD(ed_cmd_write);         /* tools/cmd_io.c */
 ED_CMD(ed_cmd_write_zeroes);  /* tools/cmd_io.c */

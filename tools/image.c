@@ -185,7 +185,8 @@ static int open_backing(void *ctx, const char *name, const char *fmt,
 		if (same_file(c->path, it->path))
 			r = HDI_ELOOP;
 	if (!r)
-		r = hdi_file_dev_open(&c->file, c->path, "rb", 0);
+		r = hdi_file_dev_open(&c->file, c->path,
+				      top->rw_depth == depth + 1 ? "r+b" : "rb", 0);
 	if (r) {
 		if (r != HDI_ELOOP)
 			ed_err(top->path, "cannot open backing file '%s': %s",
@@ -207,6 +208,7 @@ static int open_backing(void *ctx, const char *name, const char *fmt,
 	if (!c->ws)
 		return HDI_ENOMEM;
 	memset(&o, 0, sizeof o);
+	o.flags = top->rw_depth == depth + 1 ? HDI_QCOW2_RDWR : 0;
 	o.workspace = c->ws;
 	o.workspace_size = ED_WORKSPACE;
 	o.open_backing = open_backing;
@@ -240,6 +242,7 @@ int ed_open(struct ed_image *im, const char *path, int flags)
 	int r;
 	memset(im, 0, sizeof(*im));
 	im->path = path;
+	im->rw_depth = (unsigned)flags >> 8;
 	r = hdi_file_dev_open(&im->file, path, (flags & ED_OPEN_RDWR) ? "r+b" : "rb", 0);
 	if (r) {
 		ed_err(path, "cannot open: %s", strerror(errno));

@@ -142,6 +142,25 @@ int hdi_qcow2_snapshot_delete(hdi_qcow2_t *q, uint32_t index);
  * (qemu-img snapshot -a); what only the old disk used is freed. */
 int hdi_qcow2_snapshot_apply(hdi_qcow2_t *q, uint32_t index);
 
+/* qemu-img commit: copies what the images above depth base_depth of the
+ * chain allocate (read through h) into base, the writable device of the
+ * image at that depth (base_depth 1: h's backing file), flushes it, then
+ * empties h unless HDI_QCOW2_COMMIT_KEEP (qemu-img commit -d). The base
+ * must be at least as large as the disk. */
+#define HDI_QCOW2_COMMIT_KEEP 0x1u
+int hdi_qcow2_commit(hdi_qcow2_t *q, struct hdi_bdev *base, unsigned base_depth,
+		     uint32_t flags);
+
+/* qemu-img rebase -b NAME [-F FMT]: every range the image does not
+ * allocate itself and that reads differently through new_base (the opened
+ * new backing file; NULL with name "" or NULL: none, flatten) is written
+ * into the image first, then the header names name and fmt. With
+ * HDI_QCOW2_REBASE_UNSAFE (-u, amend backing_file) only the header
+ * changes. Afterwards the image reads through new_base. */
+#define HDI_QCOW2_REBASE_UNSAFE 0x1u
+int hdi_qcow2_rebase(hdi_qcow2_t *q, struct hdi_bdev *new_base, const char *name,
+		     const char *fmt, uint32_t flags);
+
 /* Persistent dirty bitmaps: listed (for info); contents are not read. */
 #define HDI_QCOW2_BITMAP_IN_USE   0x1u
 #define HDI_QCOW2_BITMAP_AUTO     0x2u
