@@ -3,7 +3,7 @@
  * and, where they differ, the old contents are written into the image
  * (safe mode); then the header names the new backing file and format.
  * Also the header-only change (unsafe mode, amend backing_file). */
-#include "qcow2_wr.h"
+#include "qcow2_hdr.h"
 
 #define REBASE_CHUNK (256u << 10)
 
@@ -90,77 +90,6 @@ static size_t slen(const char *s)
 	return n;
 }
 
-/* Copies the extensions of the header in h (read up to end) except the
- * backing format one, after a new backing format extension. */
-static uint64_t build_exts(struct qcow2 *q, uint8_t *h, uint64_t end,
-			   const char *fmt, uint8_t *out_area)
-{
-	uint64_t in = q->header_length, out = 0;
-	uint32_t fl = (uint32_t)slen(fmt);
-	if (fl) {
-		hdi_st_be32(out_area, QC_EXT_BACKING_FMT);
-		hdi_st_be32(out_area + 4, fl);
-		memset(out_area + 8, 0, (fl + 7u) & ~7u);
-		memcpy(out_area + 8, fmt, fl);
-		out = 8u + ((fl + 7u) & ~7u);
-	}
-	q->feature_table_offset = 0;
-	while (in + 8u <= end) {
-		uint32_t type = hdi_ld_be32(h + in), len = hdi_ld_be32(h + in + 4);
-		uint64_t sz = 8u + (((uint64_t)len + 7u) & ~7ull);
-		if (type == QC_EXT_END || in + sz > end)
-			break;
-		if (type != QC_EXT_BACKING_FMT) {
-			memcpy(out_area + out, h + in, (size_t)sz);
-			if (type == QC_EXT_FEATURE_TABLE)
-				q->feature_table_offset = q->header_length + out + 8u;
-			out += sz;
-		}
-		in += sz;
-	}
-	memset(out_area + out, 0, 8);
-	return out + 8u;
-}
-
-/* The header names name/fmt (NULL or "": none): extensions and name are
- * rebuilt in scratch and written in one go. */
-static int set_backing(struct qcow2 *q, const char *name, const char *fmt)
-{
-	uint8_t *h = q->scratch, *x;
-	uint64_t end = q->ext_end, nl = slen(name), fl = slen(fmt), newend, e;
-	size_t half = q->scratch_size / 2u;
-	int r;
-	if (q->backing_name_offset + q->backing_name_size > end)
-		end = q->backing_name_offset + q->backing_name_size;
-	if (nl > QC_MAX_BACKING_NAME || fl >= sizeof q->backing_fmt)
-		return hdi_qc_err(q, HDI_EINVAL, "backing file name or format too long");
-	if (end > half || end > q->cluster_size)
-		return hdi_qc_err(q, HDI_EUNSUPP, "header extensions too large to rewrite");
-	r = hdi_qc_pread(q, 0, h, (size_t)end);
-	if (r < 0)
-		return r;
-	x = h + half;
-	e = build_exts(q, h, end, fmt, x);
-	newend = q->header_length + e + nl;
-	if (newend > half || newend > q->cluster_size)
-		return hdi_qc_err(q, HDI_EINVAL, "backing file name does not fit in the header");
-	memcpy(h + q->header_length, x, (size_t)e);
-	memcpy(h + q->header_length + e, name ? name : "", (size_t)nl);
-	if (newend < end)
-		memset(h + newend, 0, (size_t)(end - newend));
-	hdi_st_be64(h + 8, nl ? q->header_length + e : 0);
-	hdi_st_be32(h + 16, (uint32_t)nl);
-	r = hdi_qcw_header_write(q, 0, h, (uint32_t)hdi_max64(end, newend));
-	if (r < 0)
-		return r;
-	q->ext_end = q->header_length + e;
-	q->backing_name_offset = nl ? q->ext_end : 0;
-	q->backing_name_size = (uint32_t)nl;
-	memset(q->backing_fmt, 0, sizeof q->backing_fmt);
-	memcpy(q->backing_fmt, fmt ? fmt : "", (size_t)fl);
-	return HDI_OK;
-}
-
 int hdi_qcow2_rebase(hdi_qcow2_t *h, struct hdi_bdev *new_base, const char *name,
 		     const char *fmt, uint32_t flags)
 {
@@ -184,8 +113,10 @@ int hdi_qcow2_rebase(hdi_qcow2_t *h, struct hdi_bdev *new_base, const char *name
 		return hdi_qc_err(q, HDI_EUNSUPP, "new backing file has too large a granule");
 	if (!(flags & HDI_QCOW2_REBASE_UNSAFE))
 		r = copy_differences(h, slen(name) ? new_base : NULL);
-	if (r == HDI_OK)
-		r = set_backing(q, name, fmt);
+	if (r == HDI_OK) {
+		struct qc_hdr_edit e = { q->version, q->compat, true, name, fmt };
+		r = hdi_qch_rewrite(q, &e);
+	}
 	if (r == HDI_OK && new_base && slen(name))
 		r = hdi_bdev_size(new_base, &nsize);
 	if (r < 0)

@@ -78,7 +78,8 @@ ED_CMD(ed_cmd_check);         /* tools/cmd_check.c */
 ED_CMD(ed_cmd_snapshot);      /* tools/cmd_snapshot.c */
 ED_CMD(ed_snapshot_list);
 ED_CMD(ed_cmd_commit);        /* tools/cmd_commit.c */
-ED_CMD(ed_cmd_rebase);        /* tools/cmd_rebase.c */     /* tools/cmd_info.c: snapshot list */
+ED_CMD(ed_cmd_rebase);        /* tools/cmd_rebase.c */
+ED_CMD(ed_cmd_amend);         /* tools/cmd_amend.c */     /* tools/cmd_info.c: snapshot list */
 ED_CMD(ed_cmd_create);        /* tools/cmd_create.c */
 ED_CMD(ed_cmd_write);         /* tools/cmd_io.c */
 ED_CMD(ed_cmd_write_zeroes);  /* tools/cmd_io.c */

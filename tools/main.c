@@ -16,6 +16,7 @@ static const struct ed_cmd cmds[] = {
 	{ "convert", ed_cmd_convert, "convert OUT -O raw|qcow2 [options]" },
 	{ "check", ed_cmd_check, "check [--json] [--repair leaks|all]" },
 	{ "snapshot", ed_cmd_snapshot, "snapshot list|create|apply|delete [NAME] (-l/-c/-a/-d)" },
+	{ "amend", ed_cmd_amend, "amend -o compat=,lazy_refcounts=,backing_file=,...: change options" },
 	{ "commit", ed_cmd_commit, "commit [-d] [-b BASE]: write the image into its backing file" },
 	{ "create", ed_cmd_create, "create SIZE [options]: make a new image" },
 	{ "rebase", ed_cmd_rebase, "rebase -b NEWBASE [-F FMT] [-u]: change the backing file" },

@@ -161,6 +161,17 @@ int hdi_qcow2_commit(hdi_qcow2_t *q, struct hdi_bdev *base, unsigned base_depth,
 int hdi_qcow2_rebase(hdi_qcow2_t *q, struct hdi_bdev *new_base, const char *name,
 		     const char *fmt, uint32_t flags);
 
+/* qemu-img amend -o compat=,lazy_refcounts=,refcount_bits= (the backing
+ * file: hdi_qcow2_rebase with HDI_QCOW2_REBASE_UNSAFE). Upgrades first,
+ * downgrades last; a downgrade to 0.10 refuses extended L2, zstd and other
+ * incompatible features (HDI_EUNSUPP), as qemu-img does. */
+struct hdi_qcow2_amend_opts {
+	uint32_t version;            /* 0: keep; 2 (0.10) or 3 (1.1) */
+	int lazy_refcounts;          /* -1: keep; 0 off; 1 on */
+	uint32_t refcount_bits;      /* 0: keep */
+};
+int hdi_qcow2_amend(hdi_qcow2_t *q, const struct hdi_qcow2_amend_opts *o);
+
 /* Persistent dirty bitmaps: listed (for info); contents are not read. */
 #define HDI_QCOW2_BITMAP_IN_USE   0x1u
 #define HDI_QCOW2_BITMAP_AUTO     0x2u
