@@ -49,7 +49,7 @@ static int copy_allocated(hdi_qcow2_t *h, struct hdi_bdev *base, unsigned base_d
 {
 	struct qcow2 *q = hdi_qc(h);
 	struct hdi_qcow2_extent e;
-	struct cbuf b;
+	struct cbuf b = { NULL, 0, false };
 	uint64_t off;
 	int r = cbuf_get(q, &b), r2;
 	for (off = 0; r == HDI_OK && off < q->active.disk_size; off += e.length) {
