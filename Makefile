@@ -8,18 +8,25 @@ BUILD         ?= build
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CSTD      := -std=c99
 HOST_OPT  ?= -O2 -g
-CPPFLAGS  := -Iinclude -Ihost_test
+CPPFLAGS  := -Iinclude -Ihost
 CFLAGS    := $(CSTD) $(WARN) $(HOST_OPT) -MMD -MP
 
 CORE_SRC  := $(sort $(wildcard core/*.c))
-HOST_SRC  := host_test/dev_file.c host_test/dev_ram.c
+# host/: product code for hosts (the file device); host_test/: tests and
+# test devices, never linked into edqcow2 or bench.
+HOST_SRC  := $(sort $(wildcard host/*.c))
+TDEV_SRC  := host_test/dev_ram.c
 TOOL_SRC  := $(sort $(wildcard tools/*.c))
 UNIT_SRC  := $(sort $(wildcard host_test/unit/*.c))
+
+# edqcow2 compresses clusters with the field's own libraries, in threads
+TOOL_LIBS := -lz -lzstd -pthread
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 CORE_OBJ  := $(call obj,host,$(CORE_SRC))
 HOST_OBJ  := $(call obj,host,$(HOST_SRC))
+TDEV_OBJ  := $(call obj,host,$(TDEV_SRC))
 TOOL_OBJ  := $(call obj,host,$(TOOL_SRC))
 UNIT_OBJ  := $(call obj,host,$(UNIT_SRC))
 
@@ -29,6 +36,9 @@ all: $(BUILD)/libhdi.a $(BUILD)/edqcow2
 $(BUILD)/host/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/host/host_test/%.o: host_test/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ihost_test $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libhdi.a: $(CORE_OBJ)
 	@rm -f $@
@@ -38,16 +48,20 @@ $(BUILD)/libhdihost.a: $(HOST_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/edqcow2: $(TOOL_OBJ) $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
-	$(CC) $(CFLAGS) -o $@ $^
+$(BUILD)/libhditest.a: $(TDEV_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
-	$(CC) $(CFLAGS) -o $@ $^ -lz
+$(BUILD)/edqcow2: $(TOOL_OBJ) $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
+	$(CC) $(CFLAGS) -o $@ $^ $(TOOL_LIBS)
+
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libhditest.a $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
+	$(CC) $(CFLAGS) -o $@ $^ -lz -lzstd
 
 # Host test programs: host_test/prog_NAME.c -> $(BUILD)/prog_NAME
 PROG_SRC  := $(sort $(wildcard host_test/prog_*.c))
 PROGS     := $(patsubst host_test/%.c,$(BUILD)/%,$(PROG_SRC))
-$(BUILD)/prog_%: $(BUILD)/host/host_test/prog_%.o $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
+$(BUILD)/prog_%: $(BUILD)/host/host_test/prog_%.o $(BUILD)/libhditest.a $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
 	$(CC) $(CFLAGS) -o $@ $^
 
 # --- freestanding: core/ alone, cross-compiled, 32-bit -----------------------
@@ -84,17 +98,19 @@ $(BUILD)/sanitize/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
 $(BUILD)/sanitize/edqcow2: $(SAN_OBJ)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(TOOL_LIBS)
 sanitize: $(BUILD)/sanitize/edqcow2
 
 # --- Windows: edqcow2.exe with MinGW-w64 (the seed's user runs Windows) ------
+# zlib (libz-mingw-w64-dev) and winpthreads linked in statically; Debian has
+# no libzstd for MinGW, so that build refuses zstd compression.
 MINGW     ?= x86_64-w64-mingw32-
-WIN_OBJ   := $(call obj,windows,$(CORE_SRC) host_test/dev_file.c $(TOOL_SRC))
+WIN_OBJ   := $(call obj,windows,$(CORE_SRC) $(HOST_SRC) $(TOOL_SRC))
 $(BUILD)/windows/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(MINGW)gcc $(CPPFLAGS) $(CSTD) $(WARN) -Werror -O2 -MMD -MP -D__USE_MINGW_ANSI_STDIO=1 -c $< -o $@
 $(BUILD)/windows/edqcow2.exe: $(WIN_OBJ)
-	$(MINGW)gcc -o $@ $^
+	$(MINGW)gcc -static -o $@ $^ -lz -lpthread
 windows: $(BUILD)/windows/edqcow2.exe
 
 # --- sub-makefiles owned by their directories ----------------------------------

@@ -1,5 +1,6 @@
 # bench/bench.mk: `make bench`: import, export, random 4 KiB writes and
-# reads side by side with qemu-img/qemu-io, and allocation flatness
+# reads side by side with qemu-img/qemu-io, allocation flatness, and a
+# recipe build against the shell pipeline
 # (bench/bench.py prints the ratios and PASS/MISS against the targets;
 # docs/performance.md has the figures). A benchmark, not part of make test.
 BENCH_SRC := $(sort $(wildcard bench/*.c))

@@ -45,7 +45,7 @@ static int c_write(void *ctx, uint64_t off, const void *buf, size_t len)
 
 static int c_flush(void *ctx)
 {
-	struct hdi_file_dev *fd = ctx;
+	struct file_dev *fd = ctx;
 	n_fl++;
 	if (no_fsync)
 		return fflush(fd->f) ? HDI_EIO : HDI_OK;
@@ -66,7 +66,7 @@ static struct hdi_bdev_ops counting = {
 	HDI_BDEV_OPS_VERSION, c_read, c_write, c_flush, c_size, c_grow,
 };
 
-static struct hdi_file_dev fdev;
+static struct file_dev fdev;
 static hdi_qcow2_t q;
 
 static int die(const char *what, int code)
@@ -79,7 +79,7 @@ static int die(const char *what, int code)
 static int open_image(const char *path, int rdwr)
 {
 	struct hdi_qcow2_opts o;
-	int r = hdi_file_dev_open(&fdev, path, rdwr ? "r+b" : "rb", 0);
+	int r = file_dev_open(&fdev, path, rdwr ? "r+b" : "rb", 0);
 	if (r)
 		return die(path, r);
 	real = fdev.bdev.ops;
@@ -98,7 +98,7 @@ static int open_image(const char *path, int rdwr)
 static int close_image(void)
 {
 	int r = hdi_qcow2_close(&q);
-	int r2 = hdi_file_dev_close(&fdev);
+	int r2 = file_dev_close(&fdev);
 	fprintf(stderr, "io reads %llu (%llu KiB) writes %llu (%llu KiB) flushes %llu\n",
 		n_rd, b_rd >> 10, n_wr, b_wr >> 10, n_fl);
 	if (r)

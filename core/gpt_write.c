@@ -229,10 +229,10 @@ int hdi_gpt_write(struct hdi_gpt *g, struct hdi_gpt_problem *why)
 
 int hdi_gpt_wipe(struct hdi_gpt *g)
 {
-	uint64_t at[2] = { 1u, g->alt_lba };
+	uint64_t at[3] = { 1u, g->alt_lba, g->disk_sectors - 1u };
 	unsigned i;
 	int r;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		if (at[i] < 1 || at[i] >= g->disk_sectors)
 			continue;
 		if ((r = hdi_gpt_sec_read(g, at[i])) < 0)

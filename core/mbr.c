@@ -349,6 +349,17 @@ int hdi_mbr_delete(struct hdi_mbr *m, unsigned n)
 	return HDI_OK;
 }
 
+void hdi_mbr_reset(struct hdi_mbr *m, uint32_t disk_id)
+{
+	memset(m->p, 0, sizeof m->p);
+	m->ext = 0;
+	m->nlogical = 0;
+	m->nomitted = 0;
+	m->dirty = 0;
+	m->kind = HDI_MBR_NONE;
+	m->disk_id = disk_id;
+}
+
 int hdi_mbr_clear(struct hdi_mbr *m)
 {
 	unsigned i;

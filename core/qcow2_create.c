@@ -65,6 +65,10 @@ static int validate(const struct hdi_qcow2_create_opts *o)
 		return HDI_EINVAL;
 	if (o->backing_format && !o->backing_file)
 		return HDI_EINVAL;
+	/* the compression type field exists from version 3 on */
+	if (o->compression_type > QC_COMPRESSION_ZSTD ||
+	    (o->version == 2 && o->compression_type != QC_COMPRESSION_ZLIB))
+		return HDI_EINVAL;
 	if (o->backing_format && !str_eq(o->backing_format, "raw") &&
 	    !str_eq(o->backing_format, "qcow2"))
 		return HDI_EINVAL;
@@ -148,6 +152,9 @@ static int build_header(const struct hdi_qcow2_create_opts *o,
 	if (o->version >= 3) {
 		if (o->extended_l2)
 			incompat |= HDI_QCOW2_INCOMPAT_EXTL2;
+		if (o->compression_type != QC_COMPRESSION_ZLIB)
+			incompat |= HDI_QCOW2_INCOMPAT_COMPRESSION;
+		h[QC_HDR_COMPRESSION_OFF] = (uint8_t)o->compression_type;
 		hdi_st_be64(h + 72, incompat);
 		hdi_st_be64(h + 80, o->lazy_refcounts ?
 			    HDI_QCOW2_COMPAT_LAZY_REFCOUNTS : 0);

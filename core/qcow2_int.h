@@ -200,6 +200,8 @@ struct qcow2 {
 	struct qc_cache rc;       /* refcount table slices and refcount blocks */
 
 	qc_meta_write_fn meta_write_hook;   /* NULL: no check */
+	hdi_qcow2_compress_fn compress;     /* compressed writes (opts) */
+	void *compress_ctx;
 
 	/* last snapshot entry located (hdi_qc_snapshot_raw walks from here) */
 	uint32_t snap_memo_idx;

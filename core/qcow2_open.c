@@ -2,6 +2,7 @@
  * extensions, the workspace carve-up, the backing file; close, flush, info,
  * errmsg. Every field is checked against the spec and the file size. */
 #include "hdi/inflate.h"
+#include "hdi/zstd.h"
 #include "qcow2_int.h"
 
 /* ---- errors ------------------------------------------------------------- */
@@ -124,13 +125,16 @@ size_t hdi_qc_ws_min(const struct qcow2 *q)
 	return 8u + bounce_size(q) + SCRATCH_MIN + CACHE_MIN;
 }
 
-/* HDI_QCOW2_WORKSPACE_COMPRESSED reserves 8 KiB for the inflate tables */
-HDI_STATIC_ASSERT(HDI_INFLATE_WORK_SIZE + 8u <= 8192u, inflate_work_fits_macro);
+/* HDI_QCOW2_WORKSPACE_COMPRESSED reserves 16 KiB for the inflate or
+ * zstd tables (an image uses one compression type) */
+#define Z_WORK_SIZE (HDI_ZSTD_WORK_SIZE > HDI_INFLATE_WORK_SIZE ? \
+		     HDI_ZSTD_WORK_SIZE : HDI_INFLATE_WORK_SIZE)
+HDI_STATIC_ASSERT(Z_WORK_SIZE + 8u <= 16384u, z_work_fits_macro);
 
 static size_t z_need(const struct qcow2 *q)
 {
 	return align8(2u * (size_t)q->cluster_size) + q->cluster_size +
-	       align8(HDI_INFLATE_WORK_SIZE);
+	       align8(Z_WORK_SIZE);
 }
 
 /* The largest slice (512..4096, <= cluster) that still gives 16 slots. */
@@ -166,7 +170,7 @@ int hdi_qc_ws_layout(struct qcow2 *q)
 		q->z_out = p;
 		p += q->cluster_size;
 		q->z_work = p;
-		p += align8(HDI_INFLATE_WORK_SIZE);
+		p += align8(Z_WORK_SIZE);
 		avail -= z_need(q);
 	}
 	sc = avail / 16u;
@@ -614,6 +618,8 @@ int hdi_qcow2_open(hdi_qcow2_t *h, struct hdi_bdev *file,
 	q->file = file;
 	q->open_flags = o->flags;
 	q->depth = o->depth;
+	q->compress = o->compress;
+	q->compress_ctx = o->compress_ctx;
 	q->ws = o->workspace;
 	q->ws_size = o->workspace_size;
 	/* the header is read through a bounce at the workspace start until

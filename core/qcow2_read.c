@@ -2,6 +2,7 @@
  * backing file, compressed clusters), the image as an hdi_bdev, and the
  * allocation map. */
 #include "hdi/inflate.h"
+#include "hdi/zstd.h"
 #include "qcow2_int.h"
 
 static bool is_open(const struct qcow2 *q)
@@ -44,8 +45,14 @@ static int inflate_cluster(struct qcow2 *q, uint64_t entry)
 	r = read_host(q, host, q->z_in, (size_t)bytes);
 	if (r < 0)
 		return r;
-	r = hdi_inflate_raw(q->z_out, q->cluster_size, &got, q->z_in,
-			    (size_t)bytes, NULL, q->z_work, HDI_INFLATE_WORK_SIZE);
+	if (q->compression_type == QC_COMPRESSION_ZSTD)
+		r = hdi_zstd_decompress(q->z_out, q->cluster_size, &got, q->z_in,
+					(size_t)bytes, NULL, q->z_work, HDI_ZSTD_WORK_SIZE);
+	else
+		r = hdi_inflate_raw(q->z_out, q->cluster_size, &got, q->z_in,
+				    (size_t)bytes, NULL, q->z_work, HDI_INFLATE_WORK_SIZE);
+	if (r == HDI_EUNSUPP)
+		return hdi_qc_err(q, r, "zstd frame needs a dictionary");
 	if (r < 0 || got != q->cluster_size)
 		return hdi_qc_err(q, HDI_ECORRUPT, "compressed cluster does not decompress");
 	q->z_cached = entry;
@@ -57,8 +64,6 @@ static int read_compressed(struct qcow2 *q, uint64_t entry, uint64_t voff,
 			   uint8_t *buf, size_t n)
 {
 	int r;
-	if (q->compression_type == QC_COMPRESSION_ZSTD)
-		return hdi_qc_err(q, HDI_EUNSUPP, "unsupported compression type zstd");
 	if (!q->z_out)
 		return hdi_qc_err(q, HDI_ENOMEM, "workspace too small for compressed "
 				  "clusters (see HDI_QCOW2_WORKSPACE_COMPRESSED)");

@@ -31,6 +31,8 @@ static void became_free(struct qcow2 *q, uint64_t ci)
 	hdi_qc_cache_discard(&q->rc, off, q->cluster_size);
 	if (ci < w->free_hint)
 		w->free_hint = ci;
+	if (w->free_byte && (w->free_byte >> q->cluster_bits) == ci)
+		w->free_byte = 0;   /* compressed packing must not reuse it */
 }
 
 /* Adds delta (+1 or -1) to the counts of clusters [ci, ci+n). Raising
@@ -380,6 +382,37 @@ int hdi_qcw_alloc(struct qcow2 *q, uint64_t n, bool exact, uint64_t *off,
 		return HDI_OK;
 	}
 	return hdi_qc_err(q, HDI_ENOSPC, "cannot find free clusters");
+}
+
+int hdi_qcw_ref(struct qcow2 *q, uint64_t ci)
+{
+	uint64_t rb = 0, soff, v, max;
+	uint32_t i;
+	void *s;
+	int r = HDI_OK;
+	if ((ci >> q->rb_bits) < q->rt_entries)
+		r = hdi_qc_reftable_entry(q, ci >> q->rb_bits, &rb);
+	if (r < 0)
+		return r;
+	if (!rb)
+		return hdi_qcw_corrupt(q, "shared cluster has no refcount block");
+	rc_pos(q, rb, ci, &soff, &i);
+	r = hdi_qc_cache_get(&q->rc, soff, QC_KIND_REFBLOCK, &s);
+	if (r < 0)
+		return r;
+	v = hdi_qc_refcount_ld(q, s, i);
+	max = q->refcount_bits == 64u ? UINT64_MAX : (1ull << q->refcount_bits) - 1u;
+	if (v != 0 && v < max) {
+		hdi_qc_refcount_st(q, s, i, v + 1u);
+		hdi_qc_cache_mark_dirty(&q->rc, s);
+	}
+	hdi_qc_cache_put(&q->rc, &s);
+	if (v == 0 || v >= max)
+		return hdi_qcw_corrupt(q, v ? "refcount would overflow"
+					    : "shared cluster has refcount 0");
+	if (!(hdi_qcw(q)->flags & QW_LAZY))
+		return hdi_qc_cache_set_dependency(&q->l2c, &q->rc);
+	return HDI_OK;
 }
 
 /* ---- freeing ------------------------------------------------------------- */

@@ -24,6 +24,9 @@ struct qc_wr {
 	uint64_t free_hint;      /* allocator cursor: no free cluster below it */
 	uint64_t rt_used;        /* refcount-table entries up to the last used */
 	uint64_t l1_used;        /* active L1 entries up to the last used */
+	uint64_t free_byte;      /* next free byte in the host cluster that
+				  * compressed clusters are packed into
+				  * (0: none; QEMU's free_byte_offset) */
 	uint32_t flags;          /* QW_* */
 	uint32_t npend;
 	struct qw_range pend[QW_PEND];   /* frees waiting for an L2 flush */
@@ -93,6 +96,9 @@ int hdi_qcw_release(struct qcow2 *q, uint64_t entry);
  * the count, *fresh whether they read as zeros (new file space). */
 int hdi_qcw_alloc(struct qcow2 *q, uint64_t n, bool exact, uint64_t *off,
 		  uint64_t *got, bool *fresh);
+/* One more reference to cluster ci, which is in use (compressed clusters
+ * sharing a host cluster); the L2 cache then depends on the refcount. */
+int hdi_qcw_ref(struct qcow2 *q, uint64_t ci);
 /* Drops one reference from each cluster overlapping [off, off+len), once
  * the references are gone from the disk (queued until then). */
 int hdi_qcw_free_later(struct qcow2 *q, uint64_t off, uint64_t len);

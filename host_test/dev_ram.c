@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fault(struct hdi_ram_dev *rd, uint64_t *count, uint64_t at)
+static int fault(struct ram_dev *rd, uint64_t *count, uint64_t at)
 {
 	++*count;
 	if (rd->powered_off)
@@ -16,7 +16,7 @@ static int fault(struct hdi_ram_dev *rd, uint64_t *count, uint64_t at)
 
 static int r_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
-	struct hdi_ram_dev *rd = ctx;
+	struct ram_dev *rd = ctx;
 	int r = fault(rd, &rd->nreads, rd->fail_read_at);
 	if (r)
 		return r;
@@ -26,10 +26,10 @@ static int r_read(void *ctx, uint64_t off, void *buf, size_t len)
 	return HDI_OK;
 }
 
-static int log_pending(struct hdi_ram_dev *rd, uint64_t off, const void *buf,
+static int log_pending(struct ram_dev *rd, uint64_t off, const void *buf,
 		       size_t len)
 {
-	struct hdi_ram_pending *p;
+	struct ram_pending *p;
 	if (rd->npending == rd->pending_cap) {
 		size_t n = rd->pending_cap ? rd->pending_cap * 2 : 64;
 		p = realloc(rd->pending, n * sizeof(*p));
@@ -51,7 +51,7 @@ static int log_pending(struct hdi_ram_dev *rd, uint64_t off, const void *buf,
 
 static int r_write(void *ctx, uint64_t off, const void *buf, size_t len)
 {
-	struct hdi_ram_dev *rd = ctx;
+	struct ram_dev *rd = ctx;
 	int r = fault(rd, &rd->nwrites, rd->fail_write_at);
 	if (r)
 		return r;
@@ -67,7 +67,7 @@ static int r_write(void *ctx, uint64_t off, const void *buf, size_t len)
 	return HDI_OK;
 }
 
-static void drop_pending(struct hdi_ram_dev *rd)
+static void drop_pending(struct ram_dev *rd)
 {
 	size_t i;
 	for (i = 0; i < rd->npending; i++)
@@ -77,7 +77,7 @@ static void drop_pending(struct hdi_ram_dev *rd)
 
 static int r_flush(void *ctx)
 {
-	struct hdi_ram_dev *rd = ctx;
+	struct ram_dev *rd = ctx;
 	int r = fault(rd, &rd->nflushes, rd->fail_flush_at);
 	if (r)
 		return r;
@@ -90,13 +90,13 @@ static int r_flush(void *ctx)
 
 static int r_size(void *ctx, uint64_t *bytes)
 {
-	*bytes = ((struct hdi_ram_dev *)ctx)->size;
+	*bytes = ((struct ram_dev *)ctx)->size;
 	return HDI_OK;
 }
 
 static int r_grow(void *ctx, uint64_t bytes)
 {
-	struct hdi_ram_dev *rd = ctx;
+	struct ram_dev *rd = ctx;
 	uint8_t *d, *u = NULL;
 	if (rd->powered_off)
 		return HDI_EIO;
@@ -126,7 +126,7 @@ static const struct hdi_bdev_ops ram_ops = {
 	HDI_BDEV_OPS_VERSION, r_read, r_write, r_flush, r_size, r_grow,
 };
 
-int hdi_ram_dev_init(struct hdi_ram_dev *rd, uint64_t size, uint64_t cap,
+int ram_dev_init(struct ram_dev *rd, uint64_t size, uint64_t cap,
 		     uint32_t granule, int track_power_loss)
 {
 	memset(rd, 0, sizeof(*rd));
@@ -148,7 +148,7 @@ int hdi_ram_dev_init(struct hdi_ram_dev *rd, uint64_t size, uint64_t cap,
 	return HDI_OK;
 }
 
-void hdi_ram_dev_free(struct hdi_ram_dev *rd)
+void ram_dev_free(struct ram_dev *rd)
 {
 	drop_pending(rd);
 	free(rd->pending);
@@ -166,7 +166,7 @@ static uint32_t xorshift(uint32_t *s)
 	return *s = x;
 }
 
-void hdi_ram_dev_power_cycle(struct hdi_ram_dev *rd, int mode, uint32_t seed)
+void ram_dev_power_cycle(struct ram_dev *rd, int mode, uint32_t seed)
 {
 	size_t i, n = rd->npending;
 	if (!rd->durable)
@@ -175,12 +175,12 @@ void hdi_ram_dev_power_cycle(struct hdi_ram_dev *rd, int mode, uint32_t seed)
 		/* Shuffle, then apply a random subset (each write 50%). */
 		for (i = n - 1; i > 0; i--) {
 			size_t j = xorshift(&seed) % (i + 1);
-			struct hdi_ram_pending t = rd->pending[i];
+			struct ram_pending t = rd->pending[i];
 			rd->pending[i] = rd->pending[j];
 			rd->pending[j] = t;
 		}
 		for (i = 0; i < n; i++) {
-			struct hdi_ram_pending *p = &rd->pending[i];
+			struct ram_pending *p = &rd->pending[i];
 			size_t len = p->len;
 			if (xorshift(&seed) & 1)
 				continue;

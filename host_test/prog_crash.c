@@ -200,7 +200,7 @@ static size_t ws_size(void)
 
 /* Runs the workload; returns the first error (or 0). *errors_seen counts
  * operations that returned an error. */
-static int run_workload(struct hdi_ram_dev *rd, struct model *m)
+static int run_workload(struct ram_dev *rd, struct model *m)
 {
 	static uint8_t buf[2 * M];
 	hdi_qcow2_t q;
@@ -266,7 +266,7 @@ static int qemu_img_check(const uint8_t *img, uint64_t len, char *why, size_t wl
 }
 
 /* After the crash/fault: no corruption, flushed data intact. */
-static int verify(struct hdi_ram_dev *rd, struct model *m, int need_flushed,
+static int verify(struct ram_dev *rd, struct model *m, int need_flushed,
 		  char *why, size_t wlen)
 {
 	static uint8_t buf[64 * K];
@@ -325,12 +325,12 @@ fail:
 	return -1;
 }
 
-static int fresh_dev(struct hdi_ram_dev *rd)
+static int fresh_dev(struct ram_dev *rd)
 {
 	/* A sector device's size is whole sectors; the tail of a qcow2 file
 	 * that ends mid-sector reads as zeros, as QEMU shows it to a guest. */
 	uint64_t size = (base_img_len + 511) & ~(uint64_t)511;
-	if (hdi_ram_dev_init(rd, size, 1024 * M, 512, 1))
+	if (ram_dev_init(rd, size, 1024 * M, 512, 1))
 		return -1;
 	memcpy(rd->data, base_img, base_img_len);
 	memcpy(rd->durable, base_img, base_img_len);
@@ -341,7 +341,7 @@ static int fresh_dev(struct hdi_ram_dev *rd)
  * and proves the workload itself works. */
 static int dry_run(uint64_t *writes, uint64_t *reads, uint64_t *flushes)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct model m;
 	char why[256] = "";
 	int r;
@@ -359,13 +359,13 @@ static int dry_run(uint64_t *writes, uint64_t *reads, uint64_t *flushes)
 		r = -1;
 	}
 	model_free(&m);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 	return r;
 }
 
 static int one_case(const char *mode, uint64_t k, int pmode, char *why, size_t wlen)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct model m;
 	int r, bad;
 	if (fresh_dev(&rd))
@@ -391,12 +391,12 @@ static int one_case(const char *mode, uint64_t k, int pmode, char *why, size_t w
 		}
 		rd.fail_read_at = rd.fail_write_at = rd.fail_flush_at = 0;
 	} else {
-		hdi_ram_dev_power_cycle(&rd, pmode, (uint32_t)(k * 2654435761u + pmode));
+		ram_dev_power_cycle(&rd, pmode, (uint32_t)(k * 2654435761u + pmode));
 	}
 	if (!bad && verify(&rd, &m, 1, why, wlen))
 		bad = 1;
 	model_free(&m);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 	return bad ? -1 : 0;
 }
 

@@ -44,14 +44,14 @@
 #define CHUNK  256u   /* sectors per command: LBA28's maximum */
 #define LBA28_LIMIT (1ull << 28)
 
-static uint8_t alt_status(const struct hdi_ata *a)
+static uint8_t alt_status(const struct k_ata *a)
 {
-	return hdi_inb(a->ctl);
+	return k_inb(a->ctl);
 }
 
 /* The drive needs 400 ns after a select or a command before its status
  * means anything; four alternate-status reads take at least that. */
-static void delay400(const struct hdi_ata *a)
+static void delay400(const struct k_ata *a)
 {
 	int i;
 	for (i = 0; i < 4; i++)
@@ -59,7 +59,7 @@ static void delay400(const struct hdi_ata *a)
 }
 
 /* Waits for BSY to clear; returns the status or HDI_ETIMEDOUT. */
-static int wait_ready(const struct hdi_ata *a)
+static int wait_ready(const struct k_ata *a)
 {
 	uint32_t spin = a->spin;
 	uint8_t s;
@@ -72,7 +72,7 @@ static int wait_ready(const struct hdi_ata *a)
 }
 
 /* Waits until the drive wants data (DRQ) or reports the command's end. */
-static int wait_drq(const struct hdi_ata *a)
+static int wait_drq(const struct k_ata *a)
 {
 	int s = wait_ready(a);
 	if (s < 0)
@@ -83,12 +83,12 @@ static int wait_drq(const struct hdi_ata *a)
 }
 
 /* Waits for the end of a command that transfers no (more) data. */
-static int wait_done(const struct hdi_ata *a)
+static int wait_done(const struct k_ata *a)
 {
 	int s = wait_ready(a);
 	if (s < 0)
 		return s;
-	(void)hdi_inb(a->io + R_STATUS);   /* acknowledge */
+	(void)k_inb(a->io + R_STATUS);   /* acknowledge */
 	return (s & (ST_ERR | ST_DF)) ? HDI_EIO : HDI_OK;
 }
 
@@ -109,19 +109,19 @@ static void outsw(uint16_t port, const void *buf, uint32_t words)
 }
 
 /* Selects the drive (with LBA bits 27..24 for LBA28) once it is idle. */
-static int ata_select(const struct hdi_ata *a, uint8_t bits)
+static int ata_select(const struct k_ata *a, uint8_t bits)
 {
 	int s = wait_ready(a);
 	if (s < 0)
 		return s;
-	hdi_outb(a->io + R_DEVICE, (uint8_t)(bits | (a->slave << 4)));
+	k_outb(a->io + R_DEVICE, (uint8_t)(bits | (a->slave << 4)));
 	delay400(a);
 	s = wait_ready(a);
 	return s < 0 ? s : HDI_OK;
 }
 
 /* Issues a read or write of count (1..CHUNK) sectors at lba. */
-static int issue(const struct hdi_ata *a, uint64_t lba, uint32_t count, bool wr)
+static int issue(const struct k_ata *a, uint64_t lba, uint32_t count, bool wr)
 {
 	bool ext = lba + count > LBA28_LIMIT;
 	uint8_t cmd;
@@ -133,28 +133,28 @@ static int issue(const struct hdi_ata *a, uint64_t lba, uint32_t count, bool wr)
 		return r;
 	if (ext) {
 		/* High-order bytes first: each register is a two-deep FIFO. */
-		hdi_outb(a->io + R_COUNT, (uint8_t)(count >> 8));
-		hdi_outb(a->io + R_LBA0, (uint8_t)(lba >> 24));
-		hdi_outb(a->io + R_LBA1, (uint8_t)(lba >> 32));
-		hdi_outb(a->io + R_LBA2, (uint8_t)(lba >> 40));
+		k_outb(a->io + R_COUNT, (uint8_t)(count >> 8));
+		k_outb(a->io + R_LBA0, (uint8_t)(lba >> 24));
+		k_outb(a->io + R_LBA1, (uint8_t)(lba >> 32));
+		k_outb(a->io + R_LBA2, (uint8_t)(lba >> 40));
 	}
-	hdi_outb(a->io + R_COUNT, (uint8_t)count);   /* 256 is written as 0 */
-	hdi_outb(a->io + R_LBA0, (uint8_t)lba);
-	hdi_outb(a->io + R_LBA1, (uint8_t)(lba >> 8));
-	hdi_outb(a->io + R_LBA2, (uint8_t)(lba >> 16));
+	k_outb(a->io + R_COUNT, (uint8_t)count);   /* 256 is written as 0 */
+	k_outb(a->io + R_LBA0, (uint8_t)lba);
+	k_outb(a->io + R_LBA1, (uint8_t)(lba >> 8));
+	k_outb(a->io + R_LBA2, (uint8_t)(lba >> 16));
 	if (a->multi)
 		cmd = wr ? (ext ? CMD_WRITE_MULT_EXT : CMD_WRITE_MULT)
 			 : (ext ? CMD_READ_MULT_EXT : CMD_READ_MULT);
 	else
 		cmd = wr ? (ext ? CMD_WRITE_EXT : CMD_WRITE)
 			 : (ext ? CMD_READ_EXT : CMD_READ);
-	hdi_outb(a->io + R_CMD, cmd);
+	k_outb(a->io + R_CMD, cmd);
 	delay400(a);
 	return HDI_OK;
 }
 
 /* One command's worth: count sectors, in DRQ blocks of a->multi (or 1). */
-static int xfer(struct hdi_ata *a, uint64_t lba, uint8_t *buf, uint32_t count,
+static int xfer(struct k_ata *a, uint64_t lba, uint8_t *buf, uint32_t count,
 		bool wr)
 {
 	uint32_t block = a->multi ? a->multi : 1u;
@@ -176,11 +176,11 @@ static int xfer(struct hdi_ata *a, uint64_t lba, uint8_t *buf, uint32_t count,
 	if (r == HDI_OK && wr)
 		r = wait_done(a);     /* a write ends when the last block lands */
 	else if (r == HDI_OK)
-		(void)hdi_inb(a->io + R_STATUS);
+		(void)k_inb(a->io + R_STATUS);
 	return r;
 }
 
-static int rw(struct hdi_ata *a, uint64_t off, uint8_t *buf, size_t len, bool wr)
+static int rw(struct k_ata *a, uint64_t off, uint8_t *buf, size_t len, bool wr)
 {
 	uint64_t lba = off >> 9, n = len >> 9;   /* SECTOR == 512 */
 	if ((off | len) & (SECTOR - 1u) || lba > a->sectors || n > a->sectors - lba)
@@ -210,21 +210,21 @@ static int ata_write(void *ctx, uint64_t off, const void *buf, size_t len)
 
 static int ata_flush(void *ctx)
 {
-	struct hdi_ata *a = ctx;
+	struct k_ata *a = ctx;
 	int r;
 	if (!a->flush_cmd)
 		return HDI_OK;    /* FLUSH CACHE not supported: nothing to flush */
 	r = ata_select(a, 0xe0u);
 	if (r < 0)
 		return r;
-	hdi_outb(a->io + R_CMD, a->flush_cmd);
+	k_outb(a->io + R_CMD, a->flush_cmd);
 	delay400(a);
 	return wait_done(a);
 }
 
 static int ata_size(void *ctx, uint64_t *bytes)
 {
-	const struct hdi_ata *a = ctx;
+	const struct k_ata *a = ctx;
 	*bytes = a->sectors * SECTOR;
 	return HDI_OK;
 }
@@ -238,7 +238,7 @@ static const struct hdi_bdev_ops ata_ops = {
 	.grow = 0,                /* a disk has the size it has */
 };
 
-static void take_model(struct hdi_ata *a, const uint16_t *id)
+static void take_model(struct k_ata *a, const uint16_t *id)
 {
 	int i, n = 40;
 	for (i = 0; i < 20; i++) {
@@ -251,61 +251,61 @@ static void take_model(struct hdi_ata *a, const uint16_t *id)
 }
 
 /* IDENTIFY DEVICE into id[256]. */
-static int identify(struct hdi_ata *a, uint16_t *id)
+static int identify(struct k_ata *a, uint16_t *id)
 {
 	int r, s;
-	if (hdi_inb(a->io + R_STATUS) == 0xff)
+	if (k_inb(a->io + R_STATUS) == 0xff)
 		return HDI_ENOENT;            /* floating bus: no controller */
 	r = ata_select(a, 0xa0u);
 	if (r < 0)
 		return r == HDI_ETIMEDOUT ? HDI_ENOENT : r;
-	hdi_outb(a->io + R_COUNT, 0);
-	hdi_outb(a->io + R_LBA0, 0);
-	hdi_outb(a->io + R_LBA1, 0);
-	hdi_outb(a->io + R_LBA2, 0);
-	hdi_outb(a->io + R_CMD, CMD_IDENTIFY);
+	k_outb(a->io + R_COUNT, 0);
+	k_outb(a->io + R_LBA0, 0);
+	k_outb(a->io + R_LBA1, 0);
+	k_outb(a->io + R_LBA2, 0);
+	k_outb(a->io + R_CMD, CMD_IDENTIFY);
 	delay400(a);
-	if (hdi_inb(a->io + R_STATUS) == 0)
+	if (k_inb(a->io + R_STATUS) == 0)
 		return HDI_ENOENT;            /* no drive at this position */
 	s = wait_ready(a);
 	if (s < 0)
 		return s;
 	/* ATAPI and SATA devices abort IDENTIFY and leave a signature. */
-	if (hdi_inb(a->io + R_LBA1) || hdi_inb(a->io + R_LBA2))
+	if (k_inb(a->io + R_LBA1) || k_inb(a->io + R_LBA2))
 		return HDI_EUNSUPP;
 	r = wait_drq(a);
 	if (r < 0)
 		return r;
 	insw(a->io + R_DATA, id, 256);
-	(void)hdi_inb(a->io + R_STATUS);
+	(void)k_inb(a->io + R_STATUS);
 	return HDI_OK;
 }
 
 /* SET MULTIPLE MODE; a drive that refuses it just goes sector by sector. */
-static void set_multiple(struct hdi_ata *a, unsigned max)
+static void set_multiple(struct k_ata *a, unsigned max)
 {
 	a->multi = 0;
 	if (!max || ata_select(a, 0xe0u) < 0)
 		return;
-	hdi_outb(a->io + R_COUNT, (uint8_t)max);
-	hdi_outb(a->io + R_CMD, CMD_SET_MULT);
+	k_outb(a->io + R_COUNT, (uint8_t)max);
+	k_outb(a->io + R_CMD, CMD_SET_MULT);
 	delay400(a);
 	if (wait_done(a) == HDI_OK)
 		a->multi = (uint16_t)max;
 }
 
-int hdi_ata_open(struct hdi_ata *a, unsigned bus, unsigned drive)
+int k_ata_open(struct k_ata *a, unsigned bus, unsigned drive)
 {
 	uint16_t id[256];
 	int r;
-	if (bus > HDI_ATA_SECONDARY || drive > HDI_ATA_SLAVE)
+	if (bus > K_ATA_SECONDARY || drive > K_ATA_SLAVE)
 		return HDI_EINVAL;
 	a->io = bus ? 0x170 : 0x1f0;
 	a->ctl = bus ? 0x376 : 0x3f6;
 	a->slave = (uint8_t)drive;
 	a->multi = 0;
-	a->spin = HDI_ATA_SPIN;
-	hdi_outb(a->ctl, CTL_NIEN);           /* polled: no IRQs */
+	a->spin = K_ATA_SPIN;
+	k_outb(a->ctl, CTL_NIEN);           /* polled: no IRQs */
 	r = identify(a, id);
 	if (r < 0)
 		return r;

@@ -22,7 +22,7 @@
 
 #define CHUNK      (64u * 1024u)  /* I/O buffer: a power of two <= 1 MiB */
 
-static struct hdi_ata data;
+static struct k_ata data;
 static hdi_qcow2_t q;
 /* Enough to read compressed clusters of any size qemu-img makes (2 MiB),
  * and the rest makes bigger table caches. .bss is at 1 MiB (kernel.ld). */
@@ -35,10 +35,10 @@ static uint8_t mbrbuf[HDI_MBR_BUF_SIZE(512)];   /* the virtual disk's granule */
 __attribute__((noreturn)) static void fail(const char *step, int err)
 {
 	if (err)
-		hdi_logf("HDI-DEMO: FAIL %s: %s\n", step, hdi_strerror(err));
+		k_logf("HDI-DEMO: FAIL %s: %s\n", step, hdi_strerror(err));
 	else
-		hdi_logf("HDI-DEMO: FAIL %s\n", step);
-	hdi_qemu_exit(EXIT_FAIL);
+		k_logf("HDI-DEMO: FAIL %s\n", step);
+	k_qemu_exit(EXIT_FAIL);
 }
 
 /* A qcow2 failure, with the library's note on what it was about. */
@@ -46,22 +46,22 @@ __attribute__((noreturn)) static void qfail(const char *step, int err)
 {
 	const char *more = hdi_qcow2_errmsg(&q);
 	if (more && more[0])
-		hdi_logf("HDI-DEMO: FAIL %s: %s (%s)\n", step, hdi_strerror(err),
+		k_logf("HDI-DEMO: FAIL %s: %s (%s)\n", step, hdi_strerror(err),
 			 more);
 	else
-		hdi_logf("HDI-DEMO: FAIL %s: %s\n", step, hdi_strerror(err));
-	hdi_qemu_exit(EXIT_FAIL);
+		k_logf("HDI-DEMO: FAIL %s: %s\n", step, hdi_strerror(err));
+	k_qemu_exit(EXIT_FAIL);
 }
 
 static void halt_fail(void)
 {
-	hdi_qemu_exit(EXIT_FAIL);
+	k_qemu_exit(EXIT_FAIL);
 }
 
 static void open_data(uint64_t *vsize)
 {
 	struct hdi_qcow2_opts o = { 0 };
-	int r = hdi_ata_open(&data, HDI_ATA_PRIMARY, HDI_ATA_SLAVE);
+	int r = k_ata_open(&data, K_ATA_PRIMARY, K_ATA_SLAVE);
 	if (r < 0)
 		fail("data disk (IDE primary slave)", r);
 	o.flags = HDI_QCOW2_RDWR;
@@ -86,7 +86,7 @@ static void crc_first_mib(uint64_t vsize)
 			qfail("read", r);
 		crc = hdi_crc32(crc, iobuf, CHUNK);
 	}
-	hdi_logf("HDI-DEMO: crc32 0 %u %08x\n", CRC_LEN, (unsigned)crc);
+	k_logf("HDI-DEMO: crc32 0 %u %08x\n", CRC_LEN, (unsigned)crc);
 }
 
 static void write_pattern(uint64_t vsize)
@@ -123,9 +123,9 @@ static void write_table(void)
 		fail("editing the partition table", r);
 	r = hdi_mbr_write(&mbr, &why);
 	if (r == HDI_EINVAL && why.code) {
-		hdi_logf("HDI-DEMO: FAIL partition table refused: %s\n",
+		k_logf("HDI-DEMO: FAIL partition table refused: %s\n",
 			 hdi_mbr_problem_str(why.code));
-		hdi_qemu_exit(EXIT_FAIL);
+		k_qemu_exit(EXIT_FAIL);
 	}
 	if (r < 0)
 		qfail("writing the partition table", r);
@@ -134,23 +134,23 @@ static void write_table(void)
 		qfail("flush", r);
 }
 
-void hdi_kmain(void);
-void hdi_kmain(void)
+void k_kmain(void);
+void k_kmain(void)
 {
 	uint64_t vsize;
 	int r;
-	hdi_serial_init();
-	hdi_panic_prefix = "HDI-DEMO: FAIL ";
-	hdi_halt_hook = halt_fail;      /* a panic, assert or CPU fault ends the run */
-	hdi_idt_init();
+	k_serial_init();
+	k_panic_prefix = "HDI-DEMO: FAIL ";
+	k_halt_hook = halt_fail;      /* a panic, assert or CPU fault ends the run */
+	k_idt_init();
 	open_data(&vsize);
-	hdi_logf("HDI-DEMO: virtual-size %llu\n", (unsigned long long)vsize);
+	k_logf("HDI-DEMO: virtual-size %llu\n", (unsigned long long)vsize);
 	crc_first_mib(vsize);
 	write_pattern(vsize);
 	write_table();
 	r = hdi_qcow2_close(&q);
 	if (r < 0)
 		qfail("close", r);
-	hdi_logf("HDI-DEMO: PASS\n");
-	hdi_qemu_exit(EXIT_PASS);
+	k_logf("HDI-DEMO: PASS\n");
+	k_qemu_exit(EXIT_PASS);
 }

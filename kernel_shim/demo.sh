@@ -1,8 +1,9 @@
 #!/bin/sh
-# kernel_shim/demo.sh: `make demo`. Builds build/hos-demo.qcow2 with edqcow2
-# alone (no root, no loop device, no dd), makes the data disk
-# build/demo-data.qcow2, boots both under qemu-system-i386 with issue 5's
-# command line, and checks what the kernel printed against the host.
+# kernel_shim/demo.sh: `make demo`. Builds build/hos-demo.qcow2 from
+# kernel_shim/hos-demo.recipe with edqcow2 alone (no root, no loop device,
+# no dd), makes the data disk build/demo-data.qcow2, boots both under
+# qemu-system-i386 with the demo's fixed command line, and checks what the
+# kernel printed against the host.
 # Expects edqcow2 and the kernel built (the demo target does that).
 set -u
 B=${BUILD:-build}
@@ -24,12 +25,11 @@ for f in "$ED" "$K/boot.bin" "$K/kernel.bin"; do
 done
 rm -f "$IMG" "$DATA" "$SEED" "$LOG"
 
-say "1. the bootable image, with edqcow2 alone"
-run "$ED" "$IMG" create 8M
-run "$ED" "$IMG" bootcode "$K/boot.bin"
-# Active (the first primary is made active), type da: "Non-FS data".
-run "$ED" "$IMG" fdisk create PrimaryPartition 1M --type da
-run "$ED" "$IMG" partition 1 write "$K/kernel.bin"
+say "1. the bootable image, with edqcow2 alone, from one recipe"
+# kernel_shim/hos-demo.recipe: 8 MiB qcow2, the boot sector as MBR boot
+# code, the kernel in an active partition of type da ("Non-FS data").
+# Recipe paths are relative to the recipe's directory: pass an absolute one.
+run "$ED" "$IMG" build kernel_shim/hos-demo.recipe --define KERNEL="$(cd "$K" && pwd)"
 run "$ED" "$IMG" fdisk list
 
 say "2. the data disk: 16 MiB virtual, its first 8 MiB random"

@@ -2,7 +2,7 @@
  * boot.S reads the header from the partition's first sector, loads the
  * image to 0x10000 and jumps to the entry in flat 32-bit protected mode with
  * interrupts off. The entry enables A20 (.bss is at 1 MiB, see
- * linker/kernel.ld), makes a stack, zeroes .bss and calls hdi_kmain. */
+ * linker/kernel.ld), makes a stack, zeroes .bss and calls k_kmain. */
 	.section .header, "a"
 	.ascii	"HDIK"                  /* magic, checked by boot.S */
 	.long	_kernel_sectors         /* image length in 512-byte sectors */
@@ -30,7 +30,7 @@ _start32:
 	sub	%edi, %ecx
 	xor	%eax, %eax
 	rep	stosb
-	call	hdi_kmain
+	call	k_kmain
 1:	cli
 	hlt
 	jmp	1b
@@ -51,10 +51,10 @@ a20_msg:
 
 /* CPU exception stubs for vectors 0..31, 16 bytes apart (idt.c computes
  * their addresses): each pushes a dummy error code where the CPU pushes
- * none, then its vector, and calls hdi_exception(vector, error, eip). */
+ * none, then its vector, and calls k_exception(vector, error, eip). */
 	.balign	16
-	.globl	hdi_exc_stubs
-hdi_exc_stubs:
+	.globl	k_exc_stubs
+k_exc_stubs:
 	.set	vec, 0
 	.rept	32
 	.balign	16
@@ -68,7 +68,7 @@ hdi_exc_stubs:
 	.endr
 exc_common:
 	cld
-	call	hdi_exception           /* does not return */
+	call	k_exception           /* does not return */
 1:	cli
 	hlt
 	jmp	1b

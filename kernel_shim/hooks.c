@@ -10,9 +10,9 @@ __attribute__((noreturn)) static void default_halt(void)
 		__asm__ volatile("cli; hlt");
 }
 
-void (*hdi_log_sink)(const char *s, size_t n) = hdi_serial_write;
-void (*hdi_halt_hook)(void) = default_halt;
-const char *hdi_panic_prefix = "";
+void (*k_log_sink)(const char *s, size_t n) = k_serial_write;
+void (*k_halt_hook)(void) = default_halt;
+const char *k_panic_prefix = "";
 
 /* Formats into a line buffer and hands whole chunks to the sink. */
 struct out { char buf[128]; size_t n; };
@@ -20,7 +20,7 @@ struct out { char buf[128]; size_t n; };
 static void flush_out(struct out *o)
 {
 	if (o->n)
-		hdi_log_sink(o->buf, o->n);
+		k_log_sink(o->buf, o->n);
 	o->n = 0;
 }
 
@@ -146,7 +146,7 @@ static void vlog(const char *fmt, va_list ap)
 	flush_out(&o);
 }
 
-void hdi_logf(const char *fmt, ...)
+void k_logf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -154,24 +154,24 @@ void hdi_logf(const char *fmt, ...)
 	va_end(ap);
 }
 
-void hdi_panic(const char *fmt, ...)
+void k_panic(const char *fmt, ...)
 {
 	va_list ap;
-	hdi_logf("%s", hdi_panic_prefix);
+	k_logf("%s", k_panic_prefix);
 	va_start(ap, fmt);
 	vlog(fmt, ap);
 	va_end(ap);
-	hdi_halt_hook();
+	k_halt_hook();
 	default_halt();
 }
 
-void hdi_assert_fail(const char *expr, const char *file, int line)
+void k_assert_fail(const char *expr, const char *file, int line)
 {
-	hdi_panic("assertion failed: %s at %s:%d\n", expr, file, line);
+	k_panic("assertion failed: %s at %s:%d\n", expr, file, line);
 }
 
-void hdi_qemu_exit(uint8_t code)
+void k_qemu_exit(uint8_t code)
 {
-	hdi_outb(0xf4, code);
+	k_outb(0xf4, code);
 	default_halt();
 }

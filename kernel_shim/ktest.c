@@ -11,14 +11,14 @@
 #define EXIT_PASS 0   /* QEMU exit status 1 */
 #define EXIT_FAIL 1   /* QEMU exit status 3 */
 
-static struct hdi_ata disks[2][2];
+static struct k_ata disks[2][2];
 static uint8_t buf[300 * 512];
 static uint8_t chk[300 * 512];
 
 __attribute__((noreturn)) static void fail(const char *what, int err)
 {
-	hdi_logf("HDI-ATA: FAIL %s: %s\n", what, hdi_strerror(err));
-	hdi_qemu_exit(EXIT_FAIL);
+	k_logf("HDI-ATA: FAIL %s: %s\n", what, hdi_strerror(err));
+	k_qemu_exit(EXIT_FAIL);
 }
 
 static uint32_t fnv(const uint8_t *p, size_t n)
@@ -37,7 +37,7 @@ static uint8_t pattern(uint64_t lba, unsigned i)
 			 (lba >> 32) + 0x5a);
 }
 
-static void read_hash(struct hdi_ata *a, const char *name, uint64_t lba,
+static void read_hash(struct k_ata *a, const char *name, uint64_t lba,
 		      uint32_t n)
 {
 	struct hdi_bdev *d = &a->bdev;
@@ -53,11 +53,11 @@ static void read_hash(struct hdi_ata *a, const char *name, uint64_t lba,
 		fail("read (single-sector blocks)", r);
 	if (memcmp(buf, chk, (size_t)n << 9))
 		fail("read: multiple and single-sector reads differ", HDI_EIO);
-	hdi_logf("HDI-ATA: read %s %llu %u %08x\n", name,
+	k_logf("HDI-ATA: read %s %llu %u %08x\n", name,
 		 (unsigned long long)lba, (unsigned)n, (unsigned)fnv(buf, (size_t)n << 9));
 }
 
-static void write_pattern(struct hdi_ata *a, const char *name, uint64_t lba,
+static void write_pattern(struct k_ata *a, const char *name, uint64_t lba,
 			  uint32_t n)
 {
 	struct hdi_bdev *d = &a->bdev;
@@ -77,7 +77,7 @@ static void write_pattern(struct hdi_ata *a, const char *name, uint64_t lba,
 		fail("read back", r);
 	if (memcmp(buf, chk, (size_t)n << 9))
 		fail("read back differs from what was written", HDI_EIO);
-	hdi_logf("HDI-ATA: write %s %llu %u\n", name, (unsigned long long)lba,
+	k_logf("HDI-ATA: write %s %llu %u\n", name, (unsigned long long)lba,
 		 (unsigned)n);
 }
 
@@ -86,14 +86,14 @@ static void probe_all(void)
 	unsigned bus, drv;
 	for (bus = 0; bus < 2; bus++)
 		for (drv = 0; drv < 2; drv++) {
-			struct hdi_ata *a = &disks[bus][drv];
-			int r = hdi_ata_open(a, bus, drv);
+			struct k_ata *a = &disks[bus][drv];
+			int r = k_ata_open(a, bus, drv);
 			if (r == HDI_OK)
-				hdi_logf("HDI-ATA: disk %u.%u sectors %llu lba48 %u multi %u\n",
+				k_logf("HDI-ATA: disk %u.%u sectors %llu lba48 %u multi %u\n",
 					 bus, drv, (unsigned long long)a->sectors,
 					 a->lba48, a->multi);
 			else
-				hdi_logf("HDI-ATA: disk %u.%u absent %s\n", bus, drv,
+				k_logf("HDI-ATA: disk %u.%u absent %s\n", bus, drv,
 					 hdi_strerror(r));
 			/* Only the slot the test leaves empty may be absent. */
 			if ((r != HDI_OK) != (bus == 0 && drv == 1))
@@ -103,7 +103,7 @@ static void probe_all(void)
 
 /* Errors: a request past the end is refused before it reaches the drive;
  * one the drive itself rejects (we lie about the size) comes back EIO. */
-static void errors(struct hdi_ata *a)
+static void errors(struct k_ata *a)
 {
 	uint64_t real = a->sectors;
 	int r = hdi_bdev_read(&a->bdev, real << 9, buf, 512);
@@ -118,14 +118,14 @@ static void errors(struct hdi_ata *a)
 	r = hdi_bdev_read(&a->bdev, 0, buf, 512);
 	if (r < 0)
 		fail("read after a drive error", r);
-	hdi_logf("HDI-ATA: errors ok\n");
+	k_logf("HDI-ATA: errors ok\n");
 }
 
 /* A controller that never leaves BSY: ports 0x1E8/0x3EE (a tertiary bus
  * QEMU does not have) read 0xFF. The wait must give up, not hang. */
-static void timeout(const struct hdi_ata *model)
+static void timeout(const struct k_ata *model)
 {
-	static struct hdi_ata ghost;
+	static struct k_ata ghost;
 	int r;
 	ghost = *model;
 	ghost.bdev.ctx = &ghost;
@@ -135,22 +135,22 @@ static void timeout(const struct hdi_ata *model)
 	r = hdi_bdev_read(&ghost.bdev, 0, buf, 512);
 	if (r != HDI_ETIMEDOUT)
 		fail("stuck BSY not reported as a timeout", r ? r : HDI_EINVAL);
-	hdi_logf("HDI-ATA: timeout ok\n");
+	k_logf("HDI-ATA: timeout ok\n");
 }
 
 static void pass_after_trap(void)
 {
-	hdi_logf("HDI-ATA: PASS\n");
-	hdi_qemu_exit(EXIT_PASS);
+	k_logf("HDI-ATA: PASS\n");
+	k_qemu_exit(EXIT_PASS);
 }
 
-void hdi_kmain(void);
-void hdi_kmain(void)
+void k_kmain(void);
+void k_kmain(void)
 {
-	struct hdi_ata *small = &disks[1][0], *big = &disks[1][1];
+	struct k_ata *small = &disks[1][0], *big = &disks[1][1];
 	uint64_t b28 = 1ull << 28;
-	hdi_serial_init();
-	hdi_idt_init();
+	k_serial_init();
+	k_idt_init();
 	probe_all();
 	read_hash(small, "1.0", 0, 300);            /* 2 commands, odd tail block */
 	write_pattern(small, "1.0", 1000, 300);
@@ -165,8 +165,8 @@ void hdi_kmain(void)
 	errors(small);
 	timeout(small);
 	/* Last, a CPU fault must come out as a panic line, not a reset. */
-	hdi_panic_prefix = "HDI-ATA: trap: ";
-	hdi_halt_hook = pass_after_trap;
+	k_panic_prefix = "HDI-ATA: trap: ";
+	k_halt_hook = pass_after_trap;
 	__asm__ volatile("ud2");
 	fail("ud2 did not trap", HDI_EINVAL);
 }

@@ -1,7 +1,7 @@
 /* kernel_shim/shim.h: what the kernel shim offers a kernel besides the ATA
  * device: port I/O, the COM1 console, and the log/assert/exit hooks. */
-#ifndef HDI_SHIM_H
-#define HDI_SHIM_H
+#ifndef K_SHIM_H
+#define K_SHIM_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,11 +12,11 @@ void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 
-static inline void hdi_outb(uint16_t port, uint8_t v)
+static inline void k_outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
-static inline uint8_t hdi_inb(uint16_t port)
+static inline uint8_t k_inb(uint16_t port)
 {
 	uint8_t v;
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
@@ -24,33 +24,33 @@ static inline uint8_t hdi_inb(uint16_t port)
 }
 
 /* COM1 (0x3F8), 115200 8N1, polled. Output only. */
-void hdi_serial_init(void);
-void hdi_serial_putc(char c);
-void hdi_serial_write(const char *s, size_t n);
+void k_serial_init(void);
+void k_serial_putc(char c);
+void k_serial_write(const char *s, size_t n);
 
-/* Hooks. Log lines go to hdi_log_sink (COM1 unless the kernel sets its
- * own). hdi_logf takes %s %c %d %u %x %lu %lx %llu %llx %p %%, with an
+/* Hooks. Log lines go to k_log_sink (COM1 unless the kernel sets its
+ * own). k_logf takes %s %c %d %u %x %lu %lx %llu %llx %p %%, with an
  * optional 0 flag and width (e.g. %08x); 64-bit values print without
  * 64-bit division, so no libgcc helper is needed. */
-extern void (*hdi_log_sink)(const char *s, size_t n);
-void hdi_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern void (*k_log_sink)(const char *s, size_t n);
+void k_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* What a failed assertion or a panic does once the message is out: the
  * kernel's choice (the demo exits QEMU); the default halts the CPU. Panic
- * messages start with hdi_panic_prefix (default ""). */
-extern void (*hdi_halt_hook)(void);
-extern const char *hdi_panic_prefix;
-__attribute__((noreturn)) void hdi_panic(const char *fmt, ...)
+ * messages start with k_panic_prefix (default ""). */
+extern void (*k_halt_hook)(void);
+extern const char *k_panic_prefix;
+__attribute__((noreturn)) void k_panic(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
-__attribute__((noreturn)) void hdi_assert_fail(const char *expr,
+__attribute__((noreturn)) void k_assert_fail(const char *expr,
 					       const char *file, int line);
-#define HDI_KASSERT(e) ((e) ? (void)0 : hdi_assert_fail(#e, __FILE__, __LINE__))
+#define K_KASSERT(e) ((e) ? (void)0 : k_assert_fail(#e, __FILE__, __LINE__))
 
-/* CPU exceptions 0..31 go to hdi_panic ("cpu exception N ..."). */
-void hdi_idt_init(void);
+/* CPU exceptions 0..31 go to k_panic ("cpu exception N ..."). */
+void k_idt_init(void);
 
 /* QEMU's isa-debug-exit at iobase 0xf4: QEMU exits with (code << 1) | 1.
  * Halts if the device is missing (real hardware). */
-__attribute__((noreturn)) void hdi_qemu_exit(uint8_t code);
+__attribute__((noreturn)) void k_qemu_exit(uint8_t code);
 
 #endif

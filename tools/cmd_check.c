@@ -125,7 +125,7 @@ static void dump_human(FILE *o, const struct hdi_qcow2_check *c)
 }
 
 struct check_img {
-	struct hdi_file_dev file;
+	struct file_dev file;
 	hdi_qcow2_t q;
 	void *ws;
 	int qopen;
@@ -140,7 +140,7 @@ static int check_open(struct check_img *ci, const char *image,
 	unsigned char m[4];
 	int r;
 	memset(ci, 0, sizeof(*ci));
-	r = hdi_file_dev_open(&ci->file, image, o->repair ? "r+b" : "rb", 0);
+	r = file_dev_open(&ci->file, image, o->repair ? "r+b" : "rb", 0);
 	if (r)
 		return ed_err(image, "cannot open: %s", strerror(errno));
 	if (ci->file.size < 4 || hdi_bdev_read(&ci->file.bdev, 0, m, 4) ||
@@ -170,7 +170,7 @@ static int check_close(struct check_img *ci, const char *image, int rc)
 	int r = HDI_OK;
 	if (ci->qopen)
 		r = hdi_qcow2_close(&ci->q);
-	if (ci->file.f && hdi_file_dev_close(&ci->file) && r == HDI_OK)
+	if (ci->file.f && file_dev_close(&ci->file) && r == HDI_OK)
 		r = HDI_EIO;
 	free(ci->ws);
 	if (r && !rc)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "ed.h"
 #include "ed_qcow2_opts.h"
+#include "fdisk_ed.h"
 
 #define CREATE_WS (1u << 20)
 
@@ -25,6 +26,12 @@ static const char create_help[] =
 	"  --backing-format raw|qcow2  (default: probed from FILE)\n"
 	"  --preallocation off|metadata  metadata: every cluster gets its host\n"
 	"                            cluster and L2 entry now (no backing file)\n"
+	"  --compression-type zlib|zstd  for compressed clusters (default zlib;\n"
+	"                            zstd needs compat 1.1)\n"
+	"  -o KEY=VALUE[,...]        qemu-img's spelling: compat, cluster_size,\n"
+	"                            refcount_bits, lazy_refcounts, extended_l2,\n"
+	"                            backing_file, backing_fmt, preallocation,\n"
+	"                            compression_type\n"
 	"SIZE may be left out with --backing: the backing file's size is used.\n"
 	"SIZE is rounded up to a multiple of 512, as qemu-img does.\n";
 
@@ -54,36 +61,11 @@ void ed_qcow2_opts_init(struct ed_qcow2_opts *c)
 	c->format = "qcow2";
 }
 
-int ed_qcow2_opts_parse(const char *image, struct ed_qcow2_opts *c,
-			int argc, char **argv, int *i)
+/* Option k (an index into names) set to v. */
+static int set_opt(const char *image, struct ed_qcow2_opts *c, size_t k,
+		   const char *a, const char *v)
 {
-	const char *a = argv[*i], *v = NULL;
 	uint64_t n;
-	static const char *const names[] = {
-		"--compat", "--cluster-size", "--refcount-bits", "--backing",
-		"--backing-format", "--format", "-O", "--preallocation"
-	};
-	size_t k;
-	if (!strcmp(a, "--lazy-refcounts")) {
-		c->o.lazy_refcounts = true;
-		return 1;
-	}
-	if (!strcmp(a, "--extended-l2")) {
-		c->o.extended_l2 = true;
-		return 1;
-	}
-	for (k = 0; k < sizeof names / sizeof names[0]; k++)
-		if (opt_is(a, names[k], &v))
-			break;
-	if (k == sizeof names / sizeof names[0])
-		return 0;
-	if (!v) {
-		if (*i + 1 >= argc) {
-			ed_err(image, "option %s needs a value", a);
-			return -1;
-		}
-		v = argv[++*i];
-	}
 	switch (k) {
 	case 0:
 		if (!strcmp(v, "0.10") || !strcmp(v, "v2"))
@@ -136,11 +118,115 @@ int ed_qcow2_opts_parse(const char *image, struct ed_qcow2_opts *c,
 		}
 		c->format = v;
 		break;
+	case 8:
+		if (!strcmp(v, "zlib"))
+			c->o.compression_type = HDI_QCOW2_COMPRESSION_ZLIB;
+		else if (!strcmp(v, "zstd"))
+			c->o.compression_type = HDI_QCOW2_COMPRESSION_ZSTD;
+		else {
+			ed_err(image, "compression type must be zlib or zstd, not '%s'", v);
+			return -1;
+		}
+		break;
 	default:
 		ed_err(image, "unknown option %s", a);
 		return -1;
 	}
 	return 1;
+}
+
+static const char *const names[] = {
+	"--compat", "--cluster-size", "--refcount-bits", "--backing",
+	"--backing-format", "--format", "-O", "--preallocation",
+	"--compression-type"
+};
+
+/* qemu-img's -o list ("compression_type=zstd,cluster_size=4k"): each key
+ * is the long option with '_' for '-' (backing_file and backing_fmt as
+ * qemu-img names them; on/off for the flags). */
+static int parse_o(const char *image, struct ed_qcow2_opts *c, char *list)
+{
+	char *item, *next;
+	for (item = list; item; item = next) {
+		char *v, key[64];
+		size_t k, i;
+		int on;
+		next = strchr(item, ',');
+		if (next)
+			*next++ = 0;
+		v = strchr(item, '=');
+		if (!v || (size_t)(v - item) >= sizeof key - 2) {
+			ed_err(image, "invalid option '%s' in -o (KEY=VALUE)", item);
+			return -1;
+		}
+		*v++ = 0;
+		on = !strcmp(v, "on") || !strcmp(v, "true");
+		if (!strcmp(item, "lazy_refcounts") || !strcmp(item, "extended_l2")) {
+			if (!on && strcmp(v, "off") && strcmp(v, "false")) {
+				ed_err(image, "%s must be on or off, not '%s'", item, v);
+				return -1;
+			}
+			if (item[0] == 'l')
+				c->o.lazy_refcounts = on;
+			else
+				c->o.extended_l2 = on;
+			continue;
+		}
+		if (!strcmp(item, "backing_file"))
+			strcpy(item, "backing");
+		else if (!strcmp(item, "backing_fmt"))
+			strcpy(item, "backing_format");
+		key[0] = key[1] = '-';
+		for (i = 0; item[i]; i++)
+			key[i + 2] = item[i] == '_' ? '-' : item[i];
+		key[i + 2] = 0;
+		for (k = 0; k < sizeof names / sizeof names[0]; k++)
+			if (k != 5 && k != 6 && !strcmp(key, names[k]))
+				break;
+		if (k == sizeof names / sizeof names[0]) {
+			ed_err(image, "Invalid parameter '%s'", item);
+			return -1;
+		}
+		if (set_opt(image, c, k, key, v) < 0)
+			return -1;
+	}
+	return 1;
+}
+
+int ed_qcow2_opts_parse(const char *image, struct ed_qcow2_opts *c,
+			int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v = NULL;
+	size_t k;
+	if (!strcmp(a, "--lazy-refcounts")) {
+		c->o.lazy_refcounts = true;
+		return 1;
+	}
+	if (!strcmp(a, "--extended-l2")) {
+		c->o.extended_l2 = true;
+		return 1;
+	}
+	if (!strcmp(a, "-o") || !strncmp(a, "-o", 2)) {
+		if (!a[2] && *i + 1 >= argc) {
+			ed_err(image, "option -o needs a value");
+			return -1;
+		}
+		/* argv strings are ours to cut up */
+		return parse_o(image, c, a[2] ? argv[*i] + 2 : argv[++*i]);
+	}
+	for (k = 0; k < sizeof names / sizeof names[0]; k++)
+		if (opt_is(a, names[k], &v))
+			break;
+	if (k == sizeof names / sizeof names[0])
+		return 0;
+	if (!v) {
+		if (*i + 1 >= argc) {
+			ed_err(image, "option %s needs a value", a);
+			return -1;
+		}
+		v = argv[++*i];
+	}
+	return set_opt(image, c, k, a, v);
 }
 
 /* Checks the combination the way qemu-img does, with its wording. */
@@ -159,6 +245,8 @@ int ed_qcow2_opts_check(const char *image, struct ed_qcow2_opts *c)
 		return ed_err(image, "Backing format cannot be used without backing file");
 	if (c->backing && o->preallocate_metadata)
 		return ed_err(image, "Backing file and preallocation are not supported together");
+	if (o->version < 3 && o->compression_type != HDI_QCOW2_COMPRESSION_ZLIB)
+		return ed_err(image, "Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)");
 	return 0;
 }
 
@@ -185,13 +273,13 @@ static char *beside(const char *image, const char *name)
 static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 			 uint64_t *size)
 {
-	struct hdi_file_dev b;
+	struct file_dev b;
 	unsigned char h[32];
 	char *path = beside(image, c->backing);
 	int is_q, r;
 	if (!path)
 		return ed_err(image, "out of memory");
-	r = hdi_file_dev_open(&b, path, "rb", 0);
+	r = file_dev_open(&b, path, "rb", 0);
 	free(path);
 	if (r)
 		return ed_err(image, "could not open backing file '%s': %s",
@@ -199,7 +287,7 @@ static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 	is_q = b.size >= sizeof h && !hdi_bdev_read(&b.bdev, 0, h, sizeof h) &&
 	       hdi_qcow2_probe(h, sizeof h);
 	if (c->backing_fmt && !strcmp(c->backing_fmt, "qcow2") && !is_q) {
-		hdi_file_dev_close(&b);
+		file_dev_close(&b);
 		return ed_err(image, "backing file '%s' is not qcow2", c->backing);
 	}
 	if (!c->backing_fmt)
@@ -211,29 +299,29 @@ static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 			((uint64_t)h[30] << 8) | h[31];
 	else
 		*size = b.size;
-	hdi_file_dev_close(&b);
+	file_dev_close(&b);
 	return 0;
 }
 
 int ed_create_qcow2_file(const char *path, struct ed_qcow2_opts *c,
 			 uint64_t size)
 {
-	struct hdi_file_dev fd;
+	struct file_dev fd;
 	void *ws;
 	int r;
 	c->o.size = (size + 511u) & ~(uint64_t)511u;
 	c->o.backing_file = c->backing;
 	c->o.backing_format = c->backing_fmt;
-	if (hdi_file_dev_open(&fd, path, "w+b", 0))
+	if (file_dev_open(&fd, path, "w+b", 0))
 		return ed_err(path, "cannot create: %s", strerror(errno));
 	ws = malloc(CREATE_WS);
 	if (!ws) {
-		hdi_file_dev_close(&fd);
+		file_dev_close(&fd);
 		return ed_err(path, "out of memory");
 	}
 	r = hdi_qcow2_create(&fd.bdev, &c->o, ws, CREATE_WS);
 	free(ws);
-	if (hdi_file_dev_close(&fd) && !r)
+	if (file_dev_close(&fd) && !r)
 		r = HDI_EIO;
 	if (r == HDI_EINVAL && c->o.cluster_bits && (size >> 40))
 		return ed_err(path, "create: the image size is too large for this cluster size");
@@ -246,12 +334,12 @@ int ed_create_qcow2_file(const char *path, struct ed_qcow2_opts *c,
 
 static int create_raw(const char *path, uint64_t size)
 {
-	struct hdi_file_dev fd;
+	struct file_dev fd;
 	int r;
-	if (hdi_file_dev_open(&fd, path, "w+b", 0))
+	if (file_dev_open(&fd, path, "w+b", 0))
 		return ed_err(path, "cannot create: %s", strerror(errno));
 	r = hdi_bdev_ensure_size(&fd.bdev, size);
-	if (hdi_file_dev_close(&fd) && !r)
+	if (file_dev_close(&fd) && !r)
 		r = HDI_EIO;
 	return r ? ed_err(path, "create: %s", hdi_strerror(r)) : 0;
 }
@@ -285,7 +373,7 @@ int ed_cmd_create(const char *image, int argc, char **argv)
 		if (c.backing || c.compat_set || c.o.lazy_refcounts ||
 		    c.o.preallocate_metadata ||
 		    c.o.extended_l2 || c.o.cluster_bits != 16 ||
-		    c.o.refcount_bits != 16)
+		    c.o.refcount_bits != 16 || c.o.compression_type)
 			return ed_err(image, "create: qcow2 options given with --format raw");
 		if (!size_arg)
 			return ed_err(image, "create: SIZE is required");
@@ -357,6 +445,12 @@ int ed_cmd_resize(const char *image, int argc, char **argv)
 		ed_close(&im);
 		return ed_err(image, "resize: use --shrink to shrink the image (data past the new end is lost)");
 	}
+	/* A GPT's backup moves into what stays before a shrink (a shrink that
+	 * cuts a partition is refused), after a grow to the new end. */
+	if (size < cur && fd_gpt_follow_resize(&im, size)) {
+		ed_close(&im);
+		return 1;
+	}
 	if (im.is_qcow2) {
 		r = hdi_qcow2_resize(&im.q, size,
 				     shrink ? HDI_QCOW2_RESIZE_SHRINK : 0);
@@ -365,10 +459,20 @@ int ed_cmd_resize(const char *image, int argc, char **argv)
 			ed_close(&im);
 			return 1;
 		}
+		if (size > cur && fd_gpt_follow_resize(&im, size)) {
+			ed_close(&im);
+			return 1;
+		}
 		return ed_close(&im) ? 1 : 0;
 	}
 	ed_close(&im);
 	if (truncate(image, (off_t)size))
 		return ed_err(image, "resize: %s", strerror(errno));
+	if (size > cur) {
+		if (ed_open(&im, image, ED_OPEN_RDWR))
+			return 1;
+		r = fd_gpt_follow_resize(&im, size);
+		return ed_close(&im) || r ? 1 : 0;
+	}
 	return 0;
 }

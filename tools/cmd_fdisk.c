@@ -11,21 +11,81 @@
 static const char usage_text[] =
 "usage: edqcow2 IMAGE fdisk COMMAND ...\n"
 "  create PrimaryPartition|ExtendedPartition|LogicalPartition SIZE\n"
-"         [--type HEX] [--start LBA] [--bootable|--no-bootable]\n"
+"         [--type TYPE] [--start LBA] [--bootable|--no-bootable]\n"
 "         [--align cylinder|1M|SECTORS] [--geometry HEADS/SECTORS]\n"
+"         [--name NAME] [--uuid GUID] [--attrs ATTRS]   (GPT)\n"
+"  create-label dos|gpt [--force] [--label-id ID] [--table-length N]\n"
+"                          start an empty table (--force: over an existing one)\n"
 "  list                    the table as fdisk -l shows it\n"
 "  dump                    the table as sfdisk -d writes it\n"
 "  apply SCRIPT|- [--align ...] [--geometry H/S]   replace the table (sfdisk script)\n"
 "  delete N\n"
-"  set N [--type HEX] [--bootable|--no-bootable]\n"
-"  signature [HEX]         show or set the disk signature\n"
-"SIZE is bytes (K/M/G/T suffixes), a multiple of 512. Partitions 1-4 are\n"
-"primary slots, 5 and up the logical partitions in chain order.\n"
+"  set N [--type TYPE] [--bootable|--no-bootable] [--name NAME] [--uuid GUID]\n"
+"        [--attrs ATTRS]\n"
+"  signature [ID]          show or set the disk signature (GPT: the disk GUID)\n"
+"Every command takes --sector-size 512|4096 (a GPT's logical sector) and\n"
+"--seed N (GUIDs from a fixed sequence, for reproducible images).\n"
+"SIZE is bytes (K/M/G/T suffixes), a multiple of the sector. MBR: partitions\n"
+"1-4 are primary slots, 5 and up the logical partitions in chain order; TYPE\n"
+"is hex. GPT: any partition kind name makes a GPT partition; TYPE is a GUID,\n"
+"an sfdisk shortcut (L S H U R V), alias or fdisk -l name; ATTRS as sfdisk\n"
+"writes them (RequiredPartition NoBlockIOProtocol LegacyBIOSBootable GUID:48).\n"
 "usage: edqcow2 IMAGE bootcode FILE      (440, 446 or 512 bytes)\n"
 "usage: edqcow2 IMAGE partition N write FILE|- [--offset BYTES]\n"
 "       edqcow2 IMAGE partition N read [OFFSET LENGTH]\n";
 
 /* ---- shared helpers --------------------------------------------------------- */
+
+/* create-label --force: a GPT that cannot be read is replaced anyway. */
+static int allow_bad_gpt;
+
+/* What fdisk says about a GPT it had to repair in memory. */
+static void gpt_report(const struct fd_ctx *c)
+{
+	unsigned st = c->g.status;
+	const char *img = c->im.path;
+	if (st & HDI_GPT_S_USED_BACKUP)
+		fprintf(stderr, "edqcow2: %s: the primary GPT %s is corrupt, but "
+			"the backup appears OK, so that will be used.\n", img,
+			st & HDI_GPT_S_PRIMARY_BAD ? "header" : "table (entry array CRC)");
+	else if (st & HDI_GPT_S_BACKUP_BAD)
+		fprintf(stderr, "edqcow2: %s: the backup GPT %s is corrupt, but the "
+			"primary appears OK, so that will be used.\n", img,
+			st & HDI_GPT_S_BACKUP_ARRAY ? "table (entry array CRC)" : "header");
+	if (st & HDI_GPT_S_BACKUP_NOT_END)
+		fprintf(stderr, "edqcow2: %s: the backup GPT table is not on the end "
+			"of the device; an edit moves it there.\n", img);
+	else if (st & HDI_GPT_S_PMBR_SIZE)
+		fprintf(stderr, "edqcow2: %s: the protective MBR does not cover the "
+			"disk; an edit corrects it.\n", img);
+	if (st & HDI_GPT_S_MISMATCH)
+		fprintf(stderr, "edqcow2: %s: the primary and backup GPT headers "
+			"differ; the primary is used.\n", img);
+}
+
+static int gpt_open(struct fd_ctx *c, const char *image, int rdwr)
+{
+	c->is_gpt = 1;
+	c->gpt_r = hdi_gpt_read(&c->g, c->im.disk, fd_sector, c->gbuf,
+				sizeof c->gbuf, c->gparts, FD_GPT_MAXP);
+	c->g.guid_fn = fd_guid;
+	c->g.guid_ctx = &c->g;
+	if (c->gpt_r == HDI_OK && c->g.kind == HDI_GPT_VALID) {
+		if (!rdwr)
+			gpt_report(c);
+		return 0;
+	}
+	if (allow_bad_gpt)
+		return 0;
+	if (c->gpt_r == HDI_ENOMEM)
+		return ed_err(image, "the GPT has more than %u partitions", FD_GPT_MAXP);
+	if (c->gpt_r < 0 && c->gpt_r != HDI_ECORRUPT)
+		return ed_err_code(&c->im, "reading the GPT", c->gpt_r);
+	return ed_err(image, "the disk has a protective MBR but no valid GPT: "
+		      "both the primary and the backup header (or their entry "
+		      "arrays) are damaged%s", fd_sector == 512 ?
+		      " (a 4096-byte-sector disk needs --sector-size 4096)" : "");
+}
 
 int fd_open(struct fd_ctx *c, const char *image, int rdwr)
 {
@@ -45,7 +105,7 @@ int fd_open(struct fd_ctx *c, const char *image, int rdwr)
 		ed_err(image, "the disk is smaller than one sector");
 	else if (r < 0)
 		ed_err_code(&c->im, "reading the partition table", r);
-	if (r < 0) {
+	if (r < 0 || (c->m.kind == HDI_MBR_GPT && gpt_open(c, image, rdwr))) {
 		fd_close(c, 1);
 		return 1;
 	}
@@ -79,12 +139,29 @@ int fd_refuse(const char *image, const struct hdi_mbr_problem *why)
 	return ed_err(image, "refused, nothing written: %s", msg);
 }
 
+int fd_gpt_refuse_why(const char *image, const struct hdi_gpt_problem *why)
+{
+	const char *s = hdi_gpt_problem_str(why->code);
+	char msg[256];
+	size_t o = 0;
+	for (; *s && o + 12 < sizeof msg; s++) {
+		if (s[0] == '%' && (s[1] == 'a' || s[1] == 'b')) {
+			o += (size_t)snprintf(msg + o, sizeof msg - o, "%u",
+					      s[1] == 'a' ? why->a : why->b);
+			s++;
+		} else {
+			msg[o++] = *s;
+		}
+	}
+	msg[o] = 0;
+	return ed_err(image, "refused, nothing written: %s", msg);
+}
+
 int fd_gpt_refuse(struct fd_ctx *c)
 {
-	if (c->m.kind != HDI_MBR_GPT)
+	if (!c->is_gpt)
 		return 0;
-	ed_err(c->im.path, "the disk has a protective MBR (GPT); fdisk edits "
-	       "MBR tables only");
+	ed_err(c->im.path, "the disk is GPT; this is an MBR-only option");
 	return 1;
 }
 
@@ -92,28 +169,43 @@ int fd_edit(const char *image, fd_edit_fn fn, void *arg)
 {
 	struct fd_ctx *c = malloc(sizeof(*c));
 	struct hdi_mbr_problem why;
+	struct hdi_gpt_problem gwhy;
 	int rc, r;
 	if (!c)
 		return ed_err(image, "out of memory");
+	fd_guid_restart();
 	rc = fd_open(c, image, 0);
 	if (!rc)
 		rc = fn(c, arg, 0);
-	if (!rc && hdi_mbr_validate(&c->m, &why) < 0)
+	if (!rc && c->is_gpt && hdi_gpt_validate(&c->g, &gwhy) < 0)
+		rc = fd_gpt_refuse_why(image, &gwhy);
+	else if (!rc && !c->is_gpt && hdi_mbr_validate(&c->m, &why) < 0)
 		rc = fd_refuse(image, &why);
 	rc = fd_close(c, rc);
 	if (rc) {
 		free(c);
 		return rc;
 	}
+	fd_guid_restart();
 	rc = fd_open(c, image, 1);
 	if (!rc)
 		rc = fn(c, arg, 1);
-	if (!rc) {
+	if (!rc && c->is_gpt) {
+		r = hdi_gpt_write(&c->g, &gwhy);
+		if (r == HDI_EINVAL)
+			rc = fd_gpt_refuse_why(image, &gwhy);
+		else if (r < 0)
+			rc = ed_err_code(&c->im, "writing the GPT", r);
+	} else if (!rc) {
 		r = hdi_mbr_write(&c->m, &why);
 		if (r == HDI_EINVAL)
 			rc = fd_refuse(image, &why);
 		else if (r < 0)
 			rc = ed_err_code(&c->im, "writing the partition table", r);
+		/* A DOS label replacing a GPT: the GPT headers go after the
+		 * MBR no longer protects them. */
+		if (!rc && c->wipe_gpt && (r = hdi_gpt_wipe(&c->g)) < 0)
+			rc = ed_err_code(&c->im, "wiping the old GPT headers", r);
 	}
 	rc = fd_close(c, rc);
 	free(c);
@@ -184,7 +276,9 @@ int fd_parse_align(const char *s, uint32_t *align)
 
 struct opts {
 	const char *type, *start, *align, *geometry, *offset;
+	const char *name, *uuid, *attrs, *label_id, *table_length;
 	int bootable;                     /* -1: not given */
+	int force;
 	const char *pos[4];
 	int npos;
 };
@@ -219,7 +313,16 @@ static int parse_opts(const char *image, int argc, char **argv,
 			o->bootable = name[0] == 'b';
 			continue;
 		}
+		if (!strcmp(name, "force")) {
+			o->force = 1;
+			continue;
+		}
 		if (!strcmp(name, "type")) slot = &o->type;
+		else if (!strcmp(name, "name")) slot = &o->name;
+		else if (!strcmp(name, "uuid")) slot = &o->uuid;
+		else if (!strcmp(name, "attrs")) slot = &o->attrs;
+		else if (!strcmp(name, "label-id")) slot = &o->label_id;
+		else if (!strcmp(name, "table-length")) slot = &o->table_length;
 		else if (!strcmp(name, "start")) slot = &o->start;
 		else if (!strcmp(name, "align")) slot = &o->align;
 		else if (!strcmp(name, "geometry")) slot = &o->geometry;
@@ -230,7 +333,7 @@ static int parse_opts(const char *image, int argc, char **argv,
 			val = eq + 1;
 		else if (i + 1 < argc)
 			val = argv[++i];
-		if (!val || !*val)
+		if (!val || (!*val && slot != &o->name && slot != &o->attrs))
 			return ed_err(image, "option '--%s' needs a value", name);
 		*slot = val;
 	}
@@ -251,8 +354,7 @@ static int apply_geometry(struct fd_ctx *c, const char *g)
 static int parse_partno(const char *image, const char *s, unsigned *n)
 {
 	uint32_t v;
-	if (!s || fd_parse_u32(s, &v) < 0 || v < 1 ||
-	    v > HDI_MBR_PRIMARIES + HDI_MBR_MAX_LOGICAL)
+	if (!s || fd_parse_u32(s, &v) < 0 || v < 1 || v > HDI_GPT_MAX_ENTRIES)
 		return ed_err(image, "bad partition number '%s'", s ? s : "");
 	*n = v;
 	return 0;
@@ -266,8 +368,10 @@ struct create_args {
 	enum kind kind;
 	uint32_t count, start, align;
 	uint8_t type;
-	int bootable;
-	const char *geometry, *size_text;
+	int bootable, has_type, has_align;
+	const char *geometry, *size_text, *type_text;
+	uint64_t bytes, start64;
+	struct fd_gpt_fields gf;
 };
 
 static int any_active(const struct hdi_mbr *m)
@@ -297,13 +401,74 @@ static int no_primaries(const struct hdi_mbr *m)
 	return 1;
 }
 
+/* fdisk create on a GPT: the first free place for SIZE, on the grain
+ * (1 MiB) or --align, or exactly at --start. */
+static int gpt_create_edit(struct fd_ctx *c, struct create_args *a, int final)
+{
+	struct hdi_gpt *g = &c->g;
+	uint64_t count = a->bytes / g->sector, start = 0, align;
+	struct hdi_guid type;
+	char ts[37];
+	const char *tn;
+	int n;
+	if (a->kind != K_PRIMARY)
+		return ed_err(c->im.path, "a GPT has no extended or logical "
+			      "partitions (use PrimaryPartition)");
+	if (a->geometry || (a->has_align && a->align == HDI_MBR_ALIGN_CYLINDER))
+		return fd_gpt_refuse(c);
+	if (a->bytes % g->sector)
+		return ed_err(c->im.path, "bad SIZE '%s': not a multiple of the "
+			      "%u-byte sector", a->size_text, (unsigned)g->sector);
+	if (fd_gpt_type_arg(c, a->type_text, &type))
+		return 1;
+	align = a->has_align ? a->align :
+		fd_default_grain(g->disk_sectors * g->sector, g->sector);
+	if (hdi_gpt_find_space(g, align, a->start64, &count, &start) < 0 && a->start64)
+		return ed_err(c->im.path, "refused, nothing written: sector %llu "
+			      "is not free, or %s does not fit there",
+			      (unsigned long long)a->start64, a->size_text);
+	if (!start)
+		return ed_err(c->im.path, "refused, nothing written: no free "
+			      "space for %s", a->size_text);
+	n = hdi_gpt_add(g, 0, start, start + count - 1, &type,
+			a->gf.has_uuid ? &a->gf.uuid : NULL);
+	if (n == HDI_ENOSPC)
+		return ed_err(c->im.path, "refused, nothing written: all %u "
+			      "entries of the GPT are in use", (unsigned)g->nentries);
+	if (n < 0)
+		return ed_err_code(&c->im, "creating the partition", n);
+	fd_gpt_fields_apply(hdi_gpt_find(g, (unsigned)n), &a->gf, a->bootable);
+	if (final) {
+		hdi_guid_to_str(&type, ts);
+		tn = fd_gpt_type_name(&type);
+		printf("partition %d: start %llu, %llu sectors, type %s\n", n,
+		       (unsigned long long)start, (unsigned long long)count,
+		       tn ? tn : ts);
+	}
+	return 0;
+}
+
 static int create_edit(struct fd_ctx *c, void *arg, int final)
 {
 	struct create_args *a = arg;
 	struct hdi_mbr *m = &c->m;
 	uint32_t count = a->count, ebr = 0, start = 0;
 	int n, r, slot = 0, boot;
-	if (fd_gpt_refuse(c) || apply_geometry(c, a->geometry))
+	if (c->is_gpt)
+		return gpt_create_edit(c, a, final);
+	if (a->gf.any)
+		return ed_err(c->im.path, "--name, --uuid and --attrs are for GPT "
+			      "partitions; this disk is MBR");
+	if (a->has_type && fd_parse_hex_type(a->type_text, &a->type) < 0)
+		return ed_err(c->im.path, "bad --type '%s' (hex, 1-ff)", a->type_text);
+	if (a->kind == K_EXTENDED && !hdi_mbr_is_extended(a->type))
+		return ed_err(c->im.path, "an extended partition has type 5, f or 85");
+	if (a->kind != K_EXTENDED && hdi_mbr_is_extended(a->type))
+		return ed_err(c->im.path, "type %x is extended: use ExtendedPartition", a->type);
+	if (a->bytes > 0xFFFFFFFFull << 9 || a->start64 > 0xFFFFFFFFu)
+		return ed_err(c->im.path, "refused, nothing written: an MBR "
+			      "partition ends below 2 TiB");
+	if (apply_geometry(c, a->geometry))
 		return 1;
 	if (a->kind == K_LOGICAL && !m->ext)
 		return ed_err(c->im.path, "there is no extended partition to hold "
@@ -369,31 +534,36 @@ static int cmd_create(const char *image, int argc, char **argv)
 	struct create_args a;
 	struct opts o;
 	uint64_t bytes;
-	if (parse_opts(image, argc, argv,
-		       "type,start,bootable,no-bootable,align,geometry", &o))
+	if (parse_opts(image, argc, argv, "type,start,bootable,no-bootable,align,"
+		       "geometry,name,uuid,attrs", &o))
 		return 1;
 	memset(&a, 0, sizeof a);
 	if (o.npos != 2 || parse_kind(o.pos[0], &a.kind) < 0)
 		return ed_err(image, "usage: fdisk create PrimaryPartition|"
 			      "ExtendedPartition|LogicalPartition SIZE [options]");
-	if (ed_parse_size(o.pos[1], &bytes) < 0 || !bytes || (bytes & 511) ||
-	    (bytes >> 9) > 0xFFFFFFFFu)
+	if (ed_parse_size(o.pos[1], &bytes) < 0 || !bytes || (bytes & 511))
 		return ed_err(image, "bad SIZE '%s': bytes, a non-zero multiple of "
-			      "512 below 2 TiB", o.pos[1]);
+			      "512", o.pos[1]);
+	a.bytes = bytes;
 	a.count = (uint32_t)(bytes >> 9);
 	a.size_text = o.pos[1];
 	a.type = a.kind == K_EXTENDED ? HDI_MBR_TYPE_EXT : 0x0E;
-	if (o.type && fd_parse_hex_type(o.type, &a.type) < 0)
-		return ed_err(image, "bad --type '%s' (hex, 1-ff)", o.type);
-	if (a.kind == K_EXTENDED && !hdi_mbr_is_extended(a.type))
-		return ed_err(image, "an extended partition has type 5, f or 85");
-	if (a.kind != K_EXTENDED && hdi_mbr_is_extended(a.type))
-		return ed_err(image, "type %x is extended: use ExtendedPartition", a.type);
-	if (o.start && (fd_parse_u32(o.start, &a.start) < 0 || !a.start))
-		return ed_err(image, "bad --start '%s' (a sector number, not 0)", o.start);
+	a.type_text = o.type;
+	a.has_type = o.type != NULL;
+	if (o.start) {
+		char *end;
+		errno = 0;
+		a.start64 = strtoull(o.start, &end, 0);
+		if (errno || *end || !a.start64 || *o.start == '-')
+			return ed_err(image, "bad --start '%s' (a sector number, not 0)", o.start);
+		a.start = (uint32_t)a.start64;
+	}
 	a.align = HDI_MBR_ALIGN_CYLINDER;
 	if (o.align && fd_parse_align(o.align, &a.align) < 0)
 		return ed_err(image, "bad --align '%s' (cylinder, 1M or sectors)", o.align);
+	a.has_align = o.align != NULL;
+	if (fd_gpt_fields_parse(image, o.name, o.uuid, o.attrs, &a.gf))
+		return 1;
 	if (a.kind != K_PRIMARY && o.bootable < 0)
 		o.bootable = 0;
 	a.bootable = o.bootable;
@@ -408,8 +578,35 @@ struct set_args {
 	int del, has_type, bootable, has_id;
 	uint8_t type;
 	uint32_t id;
-	const char *geometry;
+	const char *geometry, *type_text, *id_text;
+	struct fd_gpt_fields gf;
 };
+
+static int gpt_set_edit(struct fd_ctx *c, struct set_args *a)
+{
+	struct hdi_gpt *g = &c->g;
+	struct hdi_gpt_part *p;
+	struct hdi_guid t;
+	if (a->geometry)
+		return fd_gpt_refuse(c);
+	if (a->has_id) {
+		if (hdi_guid_from_str(&g->disk_guid, a->id_text) < 0)
+			return ed_err(c->im.path, "bad disk GUID '%s' (8-4-4-4-12 "
+				      "hex digits)", a->id_text);
+		return 0;
+	}
+	if (!(p = hdi_gpt_find(g, a->n)))
+		return ed_err(c->im.path, "partition %u does not exist", a->n);
+	if (a->del)
+		return hdi_gpt_delete(g, a->n) < 0;
+	if (a->has_type) {
+		if (fd_gpt_type_arg(c, a->type_text, &t))
+			return 1;
+		p->type = t;
+	}
+	fd_gpt_fields_apply(p, &a->gf, a->bootable);
+	return 0;
+}
 
 static int set_edit(struct fd_ctx *c, void *arg, int final)
 {
@@ -417,12 +614,28 @@ static int set_edit(struct fd_ctx *c, void *arg, int final)
 	struct hdi_mbr *m = &c->m;
 	int r = 0;
 	unsigned n, active = 0;
-	if (fd_gpt_refuse(c) || apply_geometry(c, a->geometry))
+	if (c->is_gpt)
+		return gpt_set_edit(c, a);
+	if (a->gf.any)
+		return ed_err(c->im.path, "--name, --uuid and --attrs are for GPT "
+			      "partitions; this disk is MBR");
+	if (apply_geometry(c, a->geometry))
 		return 1;
-	if (a->has_id)
-		r = hdi_mbr_set_disk_id(m, a->id);
-	else if (a->del)
+	if (a->has_type && fd_parse_hex_type(a->type_text, &a->type) < 0)
+		return ed_err(c->im.path, "bad --type '%s' (hex, 1-ff)", a->type_text);
+	if (a->has_id) {
+		char *end;
+		unsigned long long v;
+		errno = 0;
+		v = strtoull(a->id_text, &end, 16);
+		if (errno || end == a->id_text || *end || v > 0xFFFFFFFFull ||
+		    *a->id_text == '-')
+			return ed_err(c->im.path, "bad signature '%s' (hex, 32 bits)",
+				      a->id_text);
+		r = hdi_mbr_set_disk_id(m, (uint32_t)v);
+	} else if (a->del) {
 		r = hdi_mbr_delete(m, a->n);
+	}
 	if (!r && a->has_type)
 		r = hdi_mbr_set_type(m, a->n, a->type);
 	if (!r && a->bootable >= 0)
@@ -447,24 +660,25 @@ static int cmd_delete_set(const char *image, int argc, char **argv, int del)
 	struct set_args a;
 	struct opts o;
 	if (parse_opts(image, argc, argv, del ? "" :
-		       "type,bootable,no-bootable", &o))
+		       "type,bootable,no-bootable,name,uuid,attrs", &o))
 		return 1;
 	memset(&a, 0, sizeof a);
 	if (o.npos != 1)
 		return ed_err(image, del ? "usage: fdisk delete N" :
-			      "usage: fdisk set N [--type HEX] [--bootable|--no-bootable]");
+			      "usage: fdisk set N [--type TYPE] [--bootable|--no-bootable] "
+			      "[--name NAME] [--uuid GUID] [--attrs ATTRS]");
 	if (parse_partno(image, o.pos[0], &a.n))
 		return 1;
 	a.del = del;
 	a.bootable = o.bootable;
 	a.geometry = o.geometry;
-	if (o.type) {
-		if (fd_parse_hex_type(o.type, &a.type) < 0)
-			return ed_err(image, "bad --type '%s' (hex, 1-ff)", o.type);
-		a.has_type = 1;
-	}
-	if (!del && !a.has_type && a.bootable < 0)
-		return ed_err(image, "fdisk set: nothing to change (--type, --bootable, --no-bootable)");
+	a.type_text = o.type;
+	a.has_type = o.type != NULL;
+	if (fd_gpt_fields_parse(image, o.name, o.uuid, o.attrs, &a.gf))
+		return 1;
+	if (!del && !a.has_type && a.bootable < 0 && !a.gf.any)
+		return ed_err(image, "fdisk set: nothing to change (--type, --bootable, "
+			      "--no-bootable, --name, --uuid, --attrs)");
 	return fd_edit(image, set_edit, &a);
 }
 
@@ -472,35 +686,90 @@ static int cmd_signature(const char *image, int argc, char **argv)
 {
 	struct set_args a;
 	struct opts o;
-	char *end;
-	unsigned long long v;
 	if (parse_opts(image, argc, argv, "", &o))
 		return 1;
 	if (o.npos > 1)
-		return ed_err(image, "usage: fdisk signature [HEX]");
+		return ed_err(image, "usage: fdisk signature [HEX|GUID]");
 	if (!o.npos) {
 		struct fd_ctx *c = malloc(sizeof(*c));
+		char id[37];
 		int rc;
 		if (!c)
 			return ed_err(image, "out of memory");
 		rc = fd_open(c, image, 0);
 		if (!rc && c->m.kind == HDI_MBR_NONE)
 			rc = ed_err(image, "does not contain a recognized partition table");
-		if (!rc)
+		if (!rc && c->is_gpt) {
+			hdi_guid_to_str(&c->g.disk_guid, id);
+			printf("%s\n", id);
+		} else if (!rc) {
 			printf("0x%08x\n", (unsigned)c->m.disk_id);
+		}
 		rc = c->open ? fd_close(c, rc) : rc;
 		free(c);
 		return rc;
 	}
-	errno = 0;
-	v = strtoull(o.pos[0], &end, 16);
-	if (errno || end == o.pos[0] || *end || v > 0xFFFFFFFFull || *o.pos[0] == '-')
-		return ed_err(image, "bad signature '%s' (hex, 32 bits)", o.pos[0]);
 	memset(&a, 0, sizeof a);
 	a.has_id = 1;
-	a.id = (uint32_t)v;
+	a.id_text = o.pos[0];
 	a.bootable = -1;
 	return fd_edit(image, set_edit, &a);
+}
+
+/* ---- create-label ---------------------------------------------------------------- */
+
+struct label_args {
+	int gpt, force;
+	uint32_t nentries;
+	const char *id;
+};
+
+static const char *label_name(const struct fd_ctx *c)
+{
+	return c->is_gpt ? "gpt" : c->m.kind == HDI_MBR_DOS ? "dos" : NULL;
+}
+
+static int label_edit(struct fd_ctx *c, void *arg, int final)
+{
+	struct label_args *a = arg;
+	struct hdi_guid gid;
+	if (label_name(c) && !a->force)
+		return ed_err(c->im.path, "refused, nothing written: the disk has a "
+			      "%s partition table; create-label replaces it only "
+			      "with --force", label_name(c));
+	if (a->gpt) {
+		if (a->id && hdi_guid_from_str(&gid, a->id) < 0)
+			return ed_err(c->im.path, "bad --label-id '%s' (a GUID)", a->id);
+		return fd_gpt_new(c, a->nentries, 0, a->id ? &gid : NULL);
+	}
+	return fd_dos_new(c, a->id);
+}
+
+static int cmd_create_label(const char *image, int argc, char **argv)
+{
+	struct label_args a;
+	struct opts o;
+	uint32_t n = 0;
+	int rc;
+	if (parse_opts(image, argc, argv, "force,label-id,table-length", &o))
+		return 1;
+	memset(&a, 0, sizeof a);
+	if (o.npos != 1 || (strcasecmp(o.pos[0], "gpt") && strcasecmp(o.pos[0], "dos") &&
+			    strcasecmp(o.pos[0], "mbr")))
+		return ed_err(image, "usage: fdisk create-label gpt|dos [--force] "
+			      "[--label-id ID] [--table-length N]");
+	a.gpt = !strcasecmp(o.pos[0], "gpt");
+	if (o.table_length && (!a.gpt || fd_parse_u32(o.table_length, &n) < 0 || !n ||
+			       n > HDI_GPT_MAX_ENTRIES))
+		return ed_err(image, "bad --table-length '%s' (GPT entries, 1-%u)",
+			      o.table_length, HDI_GPT_MAX_ENTRIES);
+	a.nentries = n;
+	a.force = o.force;
+	a.id = o.label_id;
+	allow_bad_gpt = o.force;
+	rc = fd_edit(image, label_edit, &a);
+	allow_bad_gpt = 0;
+	return rc;
 }
 
 /* ---- list, dump, apply ------------------------------------------------------------ */
@@ -521,19 +790,16 @@ static int cmd_show(const char *image, int argc, char **argv, int dump)
 		free(c);
 		return rc;
 	}
-	if (!dump) {
+	if (!dump && c->is_gpt)
+		fd_gpt_print_list(stdout, image, &c->g);
+	else if (!dump)
 		fd_print_list(stdout, image, &c->m);
-		if (c->m.kind == HDI_MBR_GPT)
-			fprintf(stderr, "edqcow2: %s: protective MBR: the GPT "
-				"partitions are not listed\n", image);
-	} else if (c->m.kind == HDI_MBR_NONE) {
+	else if (c->m.kind == HDI_MBR_NONE)
 		rc = ed_err(image, "does not contain a recognized partition table");
-	} else if (c->m.kind == HDI_MBR_GPT) {
-		rc = ed_err(image, "the disk has a protective MBR (GPT); dump "
-			    "writes MBR tables only");
-	} else {
+	else if (c->is_gpt)
+		fd_gpt_print_dump(stdout, image, &c->g);
+	else
 		fd_print_dump(stdout, image, &c->m);
-	}
 	if (fflush(stdout) != 0 && !rc)
 		rc = ed_err(image, "writing the output failed");
 	rc = fd_close(c, rc);
@@ -542,17 +808,41 @@ static int cmd_show(const char *image, int argc, char **argv, int dump)
 }
 
 struct apply_args {
-	const struct fd_script *s;
+	struct fd_script *s;
 	uint32_t align;
 	const char *geometry;
+	int verbose;
 };
 
+/* The script's label: header chooses the table; without one the disk's
+ * own label stays (dos on a blank disk), as sfdisk does. */
 static int apply_edit(struct fd_ctx *c, void *arg, int final)
 {
 	struct apply_args *a = arg;
-	if (fd_gpt_refuse(c) || apply_geometry(c, a->geometry))
+	int gpt = a->s->label == FD_LABEL_GPT ||
+		  (a->s->label == FD_LABEL_KEEP && c->is_gpt);
+	if (gpt) {
+		if (a->geometry || a->align == FD_ALIGN_CYL)
+			return ed_err(c->im.path, "--geometry and --align cylinder "
+				      "are for MBR tables; the script makes a GPT");
+		return fd_gpt_script_build(c, a->s, a->align, final && a->verbose);
+	}
+	if (c->is_gpt && fd_dos_new(c, NULL))
 		return 1;
-	return fd_script_build(c, a->s, a->align, final);
+	if (apply_geometry(c, a->geometry))
+		return 1;
+	return fd_script_build(c, a->s, a->align, final && a->verbose);
+}
+
+int fd_apply(const char *image, struct fd_script *s, uint32_t align,
+	     int verbose)
+{
+	struct apply_args a;
+	memset(&a, 0, sizeof a);
+	a.s = s;
+	a.align = align;
+	a.verbose = verbose;
+	return fd_edit(image, apply_edit, &a);
 }
 
 static int cmd_apply(const char *image, int argc, char **argv)
@@ -580,6 +870,7 @@ static int cmd_apply(const char *image, int argc, char **argv)
 		fclose(in);
 	if (!rc) {
 		a.s = s;
+		a.verbose = 1;
 		rc = fd_edit(image, apply_edit, &a);
 	}
 	free(s);
@@ -597,6 +888,8 @@ int ed_cmd_fdisk(const char *image, int argc, char **argv)
 		return ed_err(image, "fdisk: missing command (try fdisk --help)");
 	argc -= 2;
 	argv += 2;
+	if (fd_global_opts(image, &argc, argv))
+		return 1;
 	if (!strcmp(sub, "create"))
 		return cmd_create(image, argc, argv);
 	if (!strcmp(sub, "list"))
@@ -611,6 +904,8 @@ int ed_cmd_fdisk(const char *image, int argc, char **argv)
 		return cmd_delete_set(image, argc, argv, 0);
 	if (!strcmp(sub, "signature"))
 		return cmd_signature(image, argc, argv);
+	if (!strcmp(sub, "create-label"))
+		return cmd_create_label(image, argc, argv);
 	return ed_err(image, "fdisk: unknown command '%s' (try fdisk --help)", sub);
 }
 
@@ -694,7 +989,8 @@ static int part_io(struct fd_ctx *c, unsigned n, int wr, uint64_t off,
 	struct hdi_bdev_view pd;
 	static uint8_t bounce[HDI_GRANULE_MAX];
 	uint8_t *chunk = wr ? NULL : malloc(1u << 20);
-	int r = hdi_mbr_partdev_init(&pd, &c->m, n);
+	int r = c->is_gpt ? hdi_gpt_partdev_init(&pd, &c->g, n) :
+			    hdi_mbr_partdev_init(&pd, &c->m, n);
 	if (r == HDI_EINVAL)
 		return ed_err(c->im.path, "partition %u is not aligned to the "
 			      "device's %u-byte granule", n, (unsigned)c->m.dev->granule);
@@ -732,9 +1028,16 @@ static int part_check(struct fd_ctx *c, unsigned n, int wr, uint64_t off,
 {
 	const struct hdi_mbr_part *p = hdi_mbr_get(&c->m, n);
 	uint64_t poff, plen;
-	if (c->m.kind == HDI_MBR_GPT || hdi_mbr_range(&c->m, n, &poff, &plen) < 0)
+	if (c->is_gpt) {
+		int r = hdi_gpt_range(&c->g, n, &poff, &plen);
+		if (r == HDI_ECORRUPT)
+			return ed_err(c->im.path, "partition %u lies outside the disk", n);
+		if (r < 0)
+			return ed_err(c->im.path, "partition %u does not exist", n);
+	} else if (hdi_mbr_range(&c->m, n, &poff, &plen) < 0) {
 		return ed_err(c->im.path, "partition %u does not exist", n);
-	if (n <= HDI_MBR_PRIMARIES && hdi_mbr_is_extended(p->type))
+	}
+	if (!c->is_gpt && n <= HDI_MBR_PRIMARIES && hdi_mbr_is_extended(p->type))
 		return ed_err(c->im.path, "partition %u is the extended partition; "
 			      "it holds the EBR chain, not a payload", n);
 	if (off > plen || len > plen - off)
@@ -762,7 +1065,10 @@ int ed_cmd_partition(const char *image, int argc, char **argv)
 		      stdout);
 		return 0;
 	}
-	if (parse_opts(image, argc - 1, argv + 1, "offset", &o))
+	argc--;
+	argv++;
+	if (fd_global_opts(image, &argc, argv) ||
+	    parse_opts(image, argc, argv, "offset", &o))
 		return 1;
 	if (o.npos < 2)
 		return ed_err(image, "usage: partition N write FILE | read [OFFSET LENGTH]");
@@ -786,7 +1092,9 @@ int ed_cmd_partition(const char *image, int argc, char **argv)
 	}
 	/* Checked on a read-only open: a refusal never opens for writing. */
 	rc = fd_open(c, image, 0);
-	if (!rc && !wr && o.npos == 2 && hdi_mbr_range(&c->m, n, &poff, &plen) == 0)
+	if (!rc && !wr && o.npos == 2 &&
+	    (c->is_gpt ? hdi_gpt_range(&c->g, n, &poff, &plen) :
+			 hdi_mbr_range(&c->m, n, &poff, &plen)) == 0)
 		len = plen;
 	if (wr)
 		len = dlen;

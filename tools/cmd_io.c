@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ed.h"
+#include "ed_compress.h"
 
 #define CHUNK (4u << 20)
 
@@ -47,9 +48,56 @@ static int in_disk(struct ed_image *im, const char *cmd, uint64_t off,
 }
 
 static const char write_help[] =
-	"usage: edqcow2 IMAGE write OFFSET FILE|-\n"
+	"usage: edqcow2 IMAGE write [--compressed|-c] OFFSET FILE|-\n"
 	"Writes the bytes of FILE (or standard input) into the virtual disk at\n"
-	"OFFSET. The data must fit inside the disk.\n";
+	"OFFSET. The data must fit inside the disk.\n"
+	"  --compressed, -c  store whole clusters compressed (qemu-io write -c;\n"
+	"                    the image's compression type, zlib or zstd):\n"
+	"                    OFFSET and the length are whole clusters (or end\n"
+	"                    at the end of the disk)\n";
+
+/* Takes --compressed / -c out of argv (it may stand anywhere). */
+static int take_flag(int *argc, char **argv, const char *a, const char *b)
+{
+	int i, j, found = 0;
+	for (i = j = 0; i < *argc; i++) {
+		if (i && (!strcmp(argv[i], a) || !strcmp(argv[i], b)))
+			found = 1;
+		else
+			argv[j++] = argv[i];
+	}
+	*argc = j;
+	return found;
+}
+
+/* n bytes at off, one whole cluster at a time. */
+static int write_compressed(struct ed_image *im, uint64_t off, const char *buf,
+			    size_t n)
+{
+	struct hdi_qcow2_info info;
+	uint64_t cs;
+	int r = hdi_qcow2_info(&im->q, &info);
+	if (r)
+		return r;
+	cs = 1ull << info.cluster_bits;
+	if (!ed_compress_supported(info.compression_type)) {
+		ed_err(im->path, "write: zstd compression is not available in this build (no libzstd for Windows)");
+		return 1;
+	}
+	if ((off & (cs - 1u)) || ((n & (cs - 1u)) && off + n != ed_disk_size(im))) {
+		ed_err(im->path, "write: compressed writes take whole clusters (%llu bytes, aligned), or end at the end of the disk",
+		       (unsigned long long)cs);
+		return 1;
+	}
+	while (n && !r) {
+		size_t k = (size_t)(n < cs ? n : cs);
+		r = hdi_qcow2_write_compressed(&im->q, off, buf, k);
+		off += k;
+		buf += k;
+		n -= k;
+	}
+	return r;
+}
 
 int ed_cmd_write(const char *image, int argc, char **argv)
 {
@@ -58,9 +106,10 @@ int ed_cmd_write(const char *image, int argc, char **argv)
 	uint64_t off, done = 0;
 	FILE *in;
 	char *buf;
-	int r = 0;
+	int r = 0, comp;
 	if (usage_or_help(image, argc, argv, write_help))
 		return 0;
+	comp = take_flag(&argc, argv, "--compressed", "-c");
 	if (parse2(image, argc, argv, "write", &off, NULL, &name))
 		return 1;
 	in = strcmp(name, "-") ? fopen(name, "rb") : stdin;
@@ -73,6 +122,10 @@ int ed_cmd_write(const char *image, int argc, char **argv)
 			fclose(in);
 		return buf ? 1 : ed_err(image, "out of memory");
 	}
+	if (comp && !im.is_qcow2) {
+		r = ed_err(image, "write: --compressed needs a qcow2 image");
+		goto done;
+	}
 	for (;;) {
 		size_t n = fread(buf, 1, CHUNK, in);
 		if (n == 0)
@@ -81,17 +134,21 @@ int ed_cmd_write(const char *image, int argc, char **argv)
 			r = 1;
 			break;
 		}
-		if (im.is_qcow2)
+		if (comp)
+			r = write_compressed(&im, off + done, buf, n);
+		else if (im.is_qcow2)
 			r = hdi_qcow2_write(&im.q, off + done, buf, n);
 		else
 			r = hdi_bdev_pwrite(&im.file.bdev, off + done, buf, n, NULL);
 		if (r) {
-			ed_err_code(&im, "write", r);
+			if (r != 1)
+				ed_err_code(&im, "write", r);
 			r = 1;
 			break;
 		}
 		done += n;
 	}
+done:
 	if (!r && ferror(in))
 		r = ed_err(image, "write: reading '%s': %s", name, strerror(errno));
 	if (in != stdin)

@@ -66,7 +66,7 @@ static void emit(struct map_ctx *m, const struct me *e)
 
 /* QEMU's qcow2_detect_metadata_preallocation: far more clusters are in
  * use than the host file has blocks. Then QEMU asks the file about holes. */
-static int detect_prealloc(hdi_qcow2_t *q, struct hdi_file_dev *fd)
+static int detect_prealloc(hdi_qcow2_t *q, struct file_dev *fd)
 {
 	struct hdi_qcow2_info in;
 	int64_t real = edr_allocated(fd->f);
@@ -86,7 +86,7 @@ static int detect_prealloc(hdi_qcow2_t *q, struct hdi_file_dev *fd)
 }
 
 static int prealloc_at(struct map_ctx *m, unsigned depth, hdi_qcow2_t *q,
-		       struct hdi_file_dev *fd)
+		       struct file_dev *fd)
 {
 	if (depth > HDI_QCOW2_MAX_CHAIN)
 		return 0;
@@ -100,7 +100,7 @@ static int prealloc_at(struct map_ctx *m, unsigned depth, hdi_qcow2_t *q,
 static void refine(struct map_ctx *m, struct me *e)
 {
 	const char *path;
-	struct hdi_file_dev *fd;
+	struct file_dev *fd;
 	hdi_qcow2_t *q;
 	int data;
 	uint64_t len;

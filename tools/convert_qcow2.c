@@ -12,29 +12,24 @@
 #include <sys/stat.h>
 #include "ed_read.h"
 #include "ed_qcow2_opts.h"
+#include "ed_compress.h"
+#include "convert_compress.h"
 
 #define CHUNK (4u << 20)
 
 static const char convert_help[] =
-	"usage: edqcow2 IMAGE convert OUT -O qcow2 [create options] [-p]\n"
+	"usage: edqcow2 IMAGE convert OUT -O qcow2 [create options] [-c [-j N]] [-p]\n"
 	"Writes IMAGE's virtual disk to a new qcow2 image OUT (replaced if it\n"
 	"exists). Clusters that read as zeros stay unallocated. OUT appears\n"
 	"only when complete: the image is written under a temporary name and\n"
 	"renamed at the end.\n"
 	"  --compat 0.10|1.1, --cluster-size N, --refcount-bits N,\n"
-	"  --lazy-refcounts, --extended-l2: as for create\n"
+	"  --lazy-refcounts, --extended-l2, --compression-type zlib|zstd,\n"
+	"  -o KEY=VALUE[,...]: as for create\n"
+	"  -c   compress the clusters (zlib unless the compression type says\n"
+	"       zstd), as qemu-img convert -c; the same bytes for any -j\n"
+	"  -j N compress in N threads (default: the online CPUs)\n"
 	"  -p   show progress\n";
-
-/* The temporary file, removed if we are interrupted. */
-static char *tmp_path;
-
-static void on_signal(int sig)
-{
-	if (tmp_path)
-		unlink(tmp_path);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
 
 /* The output's flushes order metadata for crash safety; a temporary file
  * that is thrown away on any failure does not need them to reach the
@@ -43,41 +38,15 @@ static struct hdi_bdev_ops nosync_ops;
 
 static int nosync_flush(void *ctx)
 {
-	struct hdi_file_dev *fd = ctx;
+	struct file_dev *fd = ctx;
 	return fflush(fd->f) ? HDI_EIO : HDI_OK;
-}
-
-static char *make_tmp(const char *out)
-{
-	size_t n = strlen(out);
-	char *p = malloc(n + 16);
-	mode_t um;
-	int fd;
-	if (!p)
-		return NULL;
-	memcpy(p, out, n);
-	memcpy(p + n, ".tmp-XXXXXX", 12);
-	fd = mkstemp(p);
-	if (fd < 0) {
-		free(p);
-		return NULL;
-	}
-	/* mkstemp makes it private; the result gets the usual mode */
-#ifndef _WIN32
-	um = umask(0);
-	umask(um);
-	fchmod(fd, 0666 & ~um);
-#else
-	(void)um;
-#endif
-	close(fd);
-	return p;
 }
 
 struct conv {
 	struct ed_image *src, dst;
 	uint64_t size, cs, done;
-	int progress;
+	int progress, compress;
+	unsigned jobs;
 	double shown;
 	unsigned char *buf;
 };
@@ -195,8 +164,65 @@ static int copy(struct conv *c)
 	return 0;
 }
 
+/* ---- convert -c: the parallel loop's hooks ---- */
+static uint64_t cc_zero_run(void *ctx, uint64_t off)
+{
+	return zero_run(ctx, off);
+}
+
+static int cc_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct conv *c = ctx;
+	return ed_read(c->src, off, buf, len);
+}
+
+static void cc_progress(void *ctx, uint64_t off)
+{
+	struct conv *c = ctx;
+	c->done = off;
+	show(c, 0);
+}
+
+static void cc_fail(void *ctx, int what, int code)
+{
+	struct conv *c = ctx;
+	if (what == 0)
+		ed_err_code(c->src, "convert: read", code);
+	else if (what == 1)
+		ed_err_code(&c->dst, "convert: write", code);
+	else
+		ed_err(c->dst.path, "convert: compression failed: %s", hdi_strerror(code));
+}
+
+static int copy_compressed(struct conv *c, const struct ed_qcow2_opts *o)
+{
+	struct ed_cc cc;
+	memset(&cc, 0, sizeof cc);
+	cc.dst = &c->dst.q;
+	cc.size = c->size;
+	cc.cluster_size = (size_t)c->cs;
+	cc.type = o->o.compression_type;
+	cc.jobs = c->jobs;
+	cc.ctx = c;
+	cc.zero_run = cc_zero_run;
+	cc.read = cc_read;
+	cc.progress = cc_progress;
+	cc.fail = cc_fail;
+	return ed_cc_copy(&cc);
+}
+
+static int parse_jobs(const char *image, const char *v, unsigned *jobs)
+{
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+	if (!*v || *end || n < 1 || n > 1024)
+		return ed_err(image, "convert: -j takes a thread count from 1 to 1024, not '%s'", v);
+	*jobs = (unsigned)n;
+	return 0;
+}
+
 static int parse(struct ed_image *src, const char *out, int argc, char **argv,
-		 struct ed_qcow2_opts *o, int *progress)
+		 struct ed_qcow2_opts *o, struct conv *c)
 {
 	int i, r;
 	const char *snap;
@@ -204,7 +230,17 @@ static int parse(struct ed_image *src, const char *out, int argc, char **argv,
 		if (argv[i] == out)
 			continue;
 		if (!strcmp(argv[i], "-p")) {
-			*progress = 1;
+			c->progress = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "-c")) {
+			c->compress = 1;
+			continue;
+		}
+		if (!strncmp(argv[i], "-j", 2)) {
+			const char *v = argv[i][2] ? argv[i] + 2 : i + 1 < argc ? argv[++i] : "";
+			if (parse_jobs(src->path, v, &c->jobs))
+				return 1;
 			continue;
 		}
 		if (!strcmp(argv[i], "-O") && i + 1 < argc) {
@@ -226,6 +262,8 @@ static int parse(struct ed_image *src, const char *out, int argc, char **argv,
 		return ed_err(src->path, "convert: --backing is not supported; convert writes a standalone image");
 	if (strcmp(o->format, "qcow2"))
 		return ed_err(src->path, "convert: --format must be qcow2 here");
+	if (c->compress && !ed_compress_supported(o->o.compression_type))
+		return ed_err(src->path, "convert: zstd compression is not available in this build (no libzstd for Windows); use zlib");
 	return ed_qcow2_opts_check(src->path, o);
 }
 
@@ -234,6 +272,7 @@ int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
 {
 	struct ed_qcow2_opts o;
 	struct conv c;
+	char *tmp_path;
 	int r;
 	if (ed_wants_help(argc, argv)) {
 		fputs(convert_help, stdout);
@@ -241,25 +280,18 @@ int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
 	}
 	memset(&c, 0, sizeof c);
 	ed_qcow2_opts_init(&o);
-	if (parse(src, out, argc, argv, &o, &c.progress))
+	if (parse(src, out, argc, argv, &o, &c))
 		return 1;
 	c.src = src;
 	c.size = ed_disk_size(src);
 	c.cs = 1ull << o.o.cluster_bits;
 	c.buf = malloc(CHUNK);
-	tmp_path = make_tmp(out);
-	if (!c.buf || !tmp_path) {
+	if (!c.buf)
+		return ed_err(out, "out of memory");
+	if (!(tmp_path = ed_tmp_begin(out))) {
 		free(c.buf);
-		return ed_err(out, "cannot create a temporary file: %s", strerror(errno));
+		return 1;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-#ifdef SIGHUP
-	signal(SIGHUP, on_signal);
-#endif
-#ifdef SIGBUS
-	signal(SIGBUS, on_signal);   /* the mapped source shrank under us */
-#endif
 	r = ed_create_qcow2_file(tmp_path, &o, c.size);
 	if (!r)
 		r = ed_open(&c.dst, tmp_path, ED_OPEN_RDWR) ? 1 : 0;
@@ -268,30 +300,14 @@ int ed_convert_to_qcow2(struct ed_image *src, const char *out, int argc,
 		nosync_ops.flush = nosync_flush;
 		c.dst.file.bdev.ops = &nosync_ops;
 		show(&c, 0);
-		r = copy(&c);
+		r = c.compress ? copy_compressed(&c, &o) : copy(&c);
 		if (ed_close(&c.dst))
 			r = 1;
 	}
-#ifdef _WIN32
+	r = ed_tmp_end(tmp_path, out, r) || r;
 	if (!r)
-		remove(out);   /* Windows' rename does not replace */
-#endif
-	if (!r && rename(tmp_path, out))
-		r = ed_err(out, "cannot rename the finished image: %s", strerror(errno));
-	if (r)
-		unlink(tmp_path);
-	else
 		show(&c, 1);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-#ifdef SIGHUP
-	signal(SIGHUP, SIG_DFL);
-#endif
-#ifdef SIGBUS
-	signal(SIGBUS, SIG_DFL);
-#endif
 	free(tmp_path);
-	tmp_path = NULL;
 	free(c.buf);
 	return r;
 }

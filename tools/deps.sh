@@ -15,11 +15,16 @@ want clang clang
 want sfdisk fdisk
 want fdisk fdisk
 want parted parted
+want sgdisk gdisk
 want strace strace
 want python3 python3
 want x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
+want zstd zstd
+want mke2fs e2fsprogs
 want cpio cpio
 [ -e /usr/include/zlib.h ] || pkgs+=(zlib1g-dev)
+[ -e /usr/include/zstd.h ] || pkgs+=(libzstd-dev)
+[ -e /usr/x86_64-w64-mingw32/include/zlib.h ] || pkgs+=(libz-mingw-w64-dev)
 # The partition tests boot a real Linux kernel with a busybox initramfs.
 [ -x /bin/busybox ] || pkgs+=(busybox-static)
 compgen -G '/boot/vmlinuz-*' >/dev/null || pkgs+=(linux-image-amd64)

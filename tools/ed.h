@@ -22,7 +22,7 @@ struct ed_chain;   /* backing files opened for an image (tools/image.c) */
 
 struct ed_image {
 	const char *path;
-	struct hdi_file_dev file;
+	struct file_dev file;
 	int is_qcow2;
 	hdi_qcow2_t q;
 	void *ws;
@@ -30,6 +30,7 @@ struct ed_image {
 	struct hdi_bdev *disk;     /* the virtual disk: qcow2 view or the raw file */
 	struct ed_chain *chain;
 	unsigned rw_depth;         /* chain depth opened read-write (0: none) */
+	struct ed_zctx *zc;        /* compressor for compressed writes (rdwr) */
 };
 
 #define ED_OPEN_RDWR        0x1
@@ -50,7 +51,7 @@ uint64_t ed_disk_size(struct ed_image *im);
 /* The image at backing-chain depth (0: im itself): its path, file device
  * and qcow2 state (NULL for raw). Returns 0, or -1 past the chain's end. */
 int ed_chain_get(struct ed_image *im, unsigned depth, const char **path,
-		 struct hdi_file_dev **file, hdi_qcow2_t **q);
+		 struct file_dev **file, hdi_qcow2_t **q);
 
 /* A backing file name resolved against the directory of the image that
  * names it (absolute names, and drive letters on Windows, stay); malloc'd. */
@@ -62,6 +63,12 @@ int ed_err(const char *image, const char *fmt, ...)
 	ED_PRINTF(2, 3);
 /* Error line for a library code, with the qcow2 detail when there is one. */
 int ed_err_code(struct ed_image *im, const char *what, int code);
+/* OUT written under a temporary name: ed_tmp_begin makes OUT.tmp-XXXXXX
+ * (printing why it could not: NULL) and removes it on SIGINT/SIGTERM;
+ * ed_tmp_end renames it to OUT, or removes it when discard is set or the
+ * rename fails (returns 1 then). The caller frees the name. */
+char *ed_tmp_begin(const char *out);
+int ed_tmp_end(const char *tmp, const char *out, int discard);
 /* True when argv has --help or -h. */
 int ed_wants_help(int argc, char **argv);
 
@@ -85,6 +92,7 @@ ED_CMD(ed_cmd_write);         /* tools/cmd_io.c */
 ED_CMD(ed_cmd_write_zeroes);  /* tools/cmd_io.c */
 ED_CMD(ed_cmd_discard);       /* tools/cmd_io.c */
 ED_CMD(ed_cmd_resize);        /* tools/cmd_create.c */
+ED_CMD(ed_cmd_build);         /* tools/cmd_build.c */
 ED_CMD(ed_cmd_fdisk);         /* tools/cmd_fdisk.c */
 ED_CMD(ed_cmd_bootcode);      /* tools/cmd_fdisk.c */
 ED_CMD(ed_cmd_partition);     /* tools/cmd_fdisk.c */

@@ -222,28 +222,28 @@ static int fill_row(struct row *r, const char *image, unsigned n,
 /* libsmartcols' width rule on a non-terminal: the widest cell, at least
  * the header; a column narrower than its hint grows to the hint only when
  * its header is narrower than the hint too. */
-static void widths(const struct row *rows, unsigned nrows, size_t *w)
+static size_t col_width(const struct fd_cols *t, unsigned c,
+			const char *const *cells, unsigned nrows)
 {
-	unsigned c, i;
-	for (c = 0; c < NCOL; c++) {
-		size_t mn = strlen(heads[c]), wd = 0;
-		for (i = 0; i < nrows; i++)
-			if (strlen(cell(&rows[i], c)) > wd)
-				wd = strlen(cell(&rows[i], c));
-		if (wd < mn)
-			wd = mn;
-		else if (hints[c] >= 1 && wd < hints[c] && mn < hints[c])
-			wd = hints[c];
-		w[c] = wd;
-	}
+	size_t mn = strlen(t->heads[c]), wd = 0;
+	unsigned i;
+	for (i = 0; i < nrows; i++)
+		if (strlen(cells[i * t->n + c]) > wd)
+			wd = strlen(cells[i * t->n + c]);
+	if (wd < mn)
+		wd = mn;
+	else if (t->hints[c] >= 1 && wd < t->hints[c] && mn < t->hints[c])
+		wd = t->hints[c];
+	return wd;
 }
 
-static void print_line(FILE *f, const char *const *cells, const size_t *w)
+static void print_line(FILE *f, const struct fd_cols *t,
+		       const char *const *cells, const size_t *w)
 {
 	unsigned c;
-	for (c = 0; c < NCOL; c++) {
-		int last = c + 1 == NCOL;
-		if (right[c])
+	for (c = 0; c < t->n; c++) {
+		int last = c + 1 == t->n;
+		if (t->right[c])
 			fprintf(f, "%*s", (int)w[c], cells[c]);
 		else if (last)
 			fputs(cells[c], f);
@@ -253,21 +253,40 @@ static void print_line(FILE *f, const char *const *cells, const size_t *w)
 	}
 }
 
-void fd_print_list(FILE *f, const char *image, const struct hdi_mbr *m)
+void fd_table(FILE *f, const struct fd_cols *t, const char *const *cells,
+	      unsigned nrows)
 {
-	struct row rows[HDI_MBR_PRIMARIES + HDI_MBR_MAX_LOGICAL];
-	uint64_t bytes = m->disk_sectors << 9, last = 0;
-	unsigned n, nrows = 0, i, c;
+	size_t w[FD_COLS_MAX];
+	unsigned c, i;
+	for (c = 0; c < t->n && c < FD_COLS_MAX; c++)
+		w[c] = col_width(t, c, cells, nrows);
+	print_line(f, t, t->heads, w);
+	for (i = 0; i < nrows; i++)
+		print_line(f, t, cells + i * t->n, w);
+}
+
+void fd_print_disk(FILE *f, const char *image, uint64_t bytes, uint32_t sector)
+{
 	char human[32];
-	size_t w[NCOL];
-	int order_bad = 0;
-	print_omitted(f, m);
 	fd_human(human, sizeof human, bytes, 1);
 	fprintf(f, "Disk %s: %s, %llu bytes, %llu sectors\n", image, human,
-		(unsigned long long)bytes, (unsigned long long)m->disk_sectors);
-	fprintf(f, "Units: sectors of 1 * 512 = 512 bytes\n"
-		"Sector size (logical/physical): 512 bytes / 512 bytes\n"
-		"I/O size (minimum/optimal): 512 bytes / 512 bytes\n");
+		(unsigned long long)bytes, (unsigned long long)(bytes / sector));
+	fprintf(f, "Units: sectors of 1 * %u = %u bytes\n"
+		"Sector size (logical/physical): %u bytes / %u bytes\n"
+		"I/O size (minimum/optimal): %u bytes / %u bytes\n",
+		sector, sector, sector, sector, sector, sector);
+}
+
+void fd_print_list(FILE *f, const char *image, const struct hdi_mbr *m)
+{
+	static const struct fd_cols cols = { NCOL, heads, hints, right };
+	struct row rows[HDI_MBR_PRIMARIES + HDI_MBR_MAX_LOGICAL];
+	const char *cells[(HDI_MBR_PRIMARIES + HDI_MBR_MAX_LOGICAL) * NCOL];
+	uint64_t bytes = m->disk_sectors << 9, last = 0;
+	unsigned n, nrows = 0, i, c;
+	int order_bad = 0;
+	print_omitted(f, m);
+	fd_print_disk(f, image, bytes, 512);
 	if (m->kind == HDI_MBR_NONE)
 		return;
 	if (m->kind == HDI_MBR_GPT) {
@@ -287,16 +306,13 @@ void fd_print_list(FILE *f, const char *image, const struct hdi_mbr *m)
 	}
 	if (!nrows)
 		return;
-	widths(rows, nrows, w);
-	fputc('\n', f);
-	print_line(f, heads, w);
-	for (i = 0; i < nrows; i++) {
-		const char *cells[NCOL];
+	for (i = 0; i < nrows; i++)
 		for (c = 0; c < NCOL; c++)
-			cells[c] = cell(&rows[i], c);
-		print_line(f, cells, w);
+			cells[i * NCOL + c] = cell(&rows[i], c);
+	fputc('\n', f);
+	fd_table(f, &cols, cells, nrows);
+	for (i = 0; i < nrows; i++)
 		free(rows[i].dev);
-	}
 	if (order_bad)
 		fprintf(f, "\nPartition table entries are not in disk order.\n");
 }

@@ -145,19 +145,21 @@ static char *next_field(char **pp, int *present)
 	return start;
 }
 
+/* sfdisk reads a leading '+' or '-' on a start or size as nothing. */
+static const char *unsigned_part(const char *t)
+{
+	return (*t == '+' || *t == '-') ? t + 1 : t;
+}
+
 static int set_start(struct fd_script *s, struct fd_line *l, const char *t)
 {
 	int bytes;
 	if (!*t || !strcmp(t, "-") || !strcmp(t, "+"))
 		return 0;
-	if (parse_num(t, &l->start, &bytes) < 0)
+	if (parse_num(unsigned_part(t), &l->start_raw, &bytes) < 0)
 		return line_err(s, l->lineno, "bad start '%s'", t);
-	if (bytes && (l->start & 511))
-		return line_err(s, l->lineno, "start '%s' is not a multiple of 512 bytes", t);
-	if (bytes)
-		l->start >>= 9;
-	if (!l->start || l->start > 0xFFFFFFFFu)
-		return line_err(s, l->lineno, "start '%s' is outside 1..2^32-1 sectors", t);
+	l->start_bytes = bytes;
+	l->start = bytes ? l->start_raw >> 9 : l->start_raw;
 	l->has_start = 1;
 	return 0;
 }
@@ -167,22 +169,37 @@ static int set_size(struct fd_script *s, struct fd_line *l, const char *t)
 	int bytes;
 	if (!*t || !strcmp(t, "-") || !strcmp(t, "+"))
 		return 0;
-	if (parse_num(t, &l->size, &bytes) < 0)
+	if (parse_num(unsigned_part(t), &l->size, &bytes) < 0)
 		return line_err(s, l->lineno, "bad size '%s'", t);
 	l->size_kind = bytes ? FD_SIZE_BYTES : FD_SIZE_SECTORS;
-	if ((bytes ? l->size >> 9 : l->size) == 0 ||
-	    (bytes ? l->size >> 9 : l->size) > 0xFFFFFFFFu)
-		return line_err(s, l->lineno, "size '%s' is outside 1..2^32-1 sectors", t);
 	return 0;
 }
 
+/* Types are resolved by the builder, once the label is known. */
 static int set_type(struct fd_script *s, struct fd_line *l, const char *t)
 {
 	if (!*t || !strcmp(t, "-"))
 		return 0;
-	l->type = parse_type(t);
-	if (l->type <= 0)
-		return line_err(s, l->lineno, "unknown MBR partition type '%s'", t);
+	if (strlen(t) >= sizeof l->type_text)
+		return line_err(s, l->lineno, "unknown partition type '%s'", t);
+	strcpy(l->type_text, t);
+	return 0;
+}
+
+/* An old dump's empty slot ("start= 0, size= 0, Id= 0") is no partition;
+ * otherwise a start of 0 or a size of 0 is refused. */
+static int check_zero(struct fd_script *s, struct fd_line *l)
+{
+	int zstart = l->has_start && !l->start_raw;
+	int zsize = l->size_kind != FD_SIZE_DEFAULT && !l->size;
+	if (zstart && zsize) {
+		s->n--;
+		return 0;
+	}
+	if (zstart)
+		return line_err(s, l->lineno, "start 0 is the partition table's own sector");
+	if (zsize)
+		return line_err(s, l->lineno, "size 0: a partition has at least one sector");
 	return 0;
 }
 
@@ -231,6 +248,24 @@ static char *named_value(char **pp)
 	return v;
 }
 
+/* sfdisk's \xNN escapes in a value (a dump writes names that way); any
+ * other backslash stays. */
+static void unmangle(char *v)
+{
+	char *o = v;
+	while (*v) {
+		if (v[0] == '\\' && v[1] == 'x' && isxdigit((unsigned char)v[2]) &&
+		    isxdigit((unsigned char)v[3])) {
+			char hex[3] = { v[2], v[3], 0 };
+			*o++ = (char)strtoul(hex, NULL, 16);
+			v += 4;
+		} else {
+			*o++ = *v++;
+		}
+	}
+	*o = 0;
+}
+
 static int parse_named(struct fd_script *s, struct fd_line *l, char *p)
 {
 	char *colon = strchr(p, ':'), *eq = strchr(p, '=');
@@ -244,7 +279,7 @@ static int parse_named(struct fd_script *s, struct fd_line *l, char *p)
 				q--;
 			if (*q) {
 				unsigned long v = strtoul(q, NULL, 10);
-				if (v < 1 || v > HDI_MBR_PRIMARIES + HDI_MBR_MAX_LOGICAL)
+				if (v < 1 || v > HDI_GPT_MAX_ENTRIES)
 					return line_err(s, l->lineno, "bad partition number in '%s'", d);
 				l->partno = (unsigned)v;
 			}
@@ -279,10 +314,22 @@ static int parse_named(struct fd_script *s, struct fd_line *l, char *p)
 		} else if (!strcasecmp(key, "type") || !strcasecmp(key, "Id")) {
 			if (set_type(s, l, val))
 				return 1;
-		} else if (!strcasecmp(key, "uuid") || !strcasecmp(key, "name") ||
-			   !strcasecmp(key, "attrs")) {
-			return line_err(s, l->lineno, "field '%s' is for GPT; an MBR "
-					"partition has no such thing", key);
+		} else if (!strcasecmp(key, "uuid")) {
+			if (hdi_guid_from_str(&l->uuid, val) < 0)
+				return line_err(s, l->lineno, "bad uuid '%s' (8-4-4-4-12 "
+						"hex digits)", val);
+			l->has_uuid = 1;
+		} else if (!strcasecmp(key, "name")) {
+			unmangle(val);
+			if (hdi_gpt_name_from_utf8(l->name, val) < 0)
+				return line_err(s, l->lineno, "bad name \"%s\": at most 36 "
+						"UTF-16 code units of UTF-8 text", val);
+			l->has_name = 1;
+		} else if (!strcasecmp(key, "attrs")) {
+			if (fd_gpt_parse_attrs(val, &l->attrs) < 0)
+				return line_err(s, l->lineno, "bad attrs \"%s\" (RequiredPartition "
+						"NoBlockIOProtocol LegacyBIOSBootable GUID:48..63)", val);
+			l->has_attrs = 1;
 		} else {
 			return line_err(s, l->lineno, "unknown field '%s'", key);
 		}
@@ -297,14 +344,22 @@ static int parse_header(struct fd_script *s, unsigned lineno, char *p)
 	name = trim(p);
 	val = trim(colon + 1);
 	if (!strcasecmp(name, "label")) {
-		if (strcasecmp(val, "dos") && strcasecmp(val, "mbr"))
-			return line_err(s, lineno, "label '%s': only dos (MBR) "
+		if (!strcasecmp(val, "gpt"))
+			s->label = FD_LABEL_GPT;
+		else if (!strcasecmp(val, "dos") || !strcasecmp(val, "mbr"))
+			s->label = FD_LABEL_DOS;
+		else
+			return line_err(s, lineno, "label '%s': dos (MBR) and gpt "
 					"tables are written", val);
+	} else if (!strcasecmp(name, "label-id") &&
+		   hdi_guid_from_str(&s->gid, val) == HDI_OK) {
+		s->has_gid = 1;
 	} else if (!strcasecmp(name, "label-id")) {
 		errno = 0;
 		v = strtoull(val, &end, 16);
 		if (errno || end == val || *end || v > 0xFFFFFFFFull || *val == '-')
-			return line_err(s, lineno, "bad label-id '%s' (hex, 32 bits)", val);
+			return line_err(s, lineno, "bad label-id '%s' (hex, 32 bits; "
+					"a GUID for gpt)", val);
 		s->has_id = 1;
 		s->id = (uint32_t)v;
 	} else if (!strcasecmp(name, "unit")) {
@@ -321,8 +376,17 @@ static int parse_header(struct fd_script *s, unsigned lineno, char *p)
 		s->grain = (uint32_t)(v >> 9);
 	} else if (!strcasecmp(name, "first-lba") || !strcasecmp(name, "last-lba") ||
 		   !strcasecmp(name, "table-length")) {
-		fprintf(stderr, "edqcow2: %s:%u: warning: header '%s' is for GPT; "
-			"ignored\n", s->name, lineno, name);
+		errno = 0;
+		v = strtoull(val, &end, 0);
+		if (errno || end == val || *end || *val == '-' || !v ||
+		    (name[0] == 't' && v > HDI_GPT_MAX_ENTRIES))
+			return line_err(s, lineno, "bad %s '%s'", name, val);
+		if (name[0] == 't')
+			s->table_length = (uint32_t)v;
+		else if (name[1] == 'i')
+			s->first_lba = v;
+		else
+			s->last_lba = v;
 	} else if (strcasecmp(name, "device")) {
 		return line_err(s, lineno, "unknown header '%s'", name);
 	}
@@ -355,9 +419,12 @@ int fd_script_read(struct fd_script *s, FILE *in, const char *name)
 		if (s->n == sizeof s->line / sizeof s->line[0])
 			return line_err(s, lineno, "too many partitions");
 		l = &s->line[s->n++];
+		memset(l, 0, sizeof(*l));
 		l->lineno = lineno;
 		l->type = -1;
 		if (strchr(p, '=') ? parse_named(s, l, p) : parse_unnamed(s, l, p))
+			return 1;
+		if (check_zero(s, l))
 			return 1;
 	}
 	if (ferror(in))
@@ -389,14 +456,29 @@ static uint32_t align_end(uint64_t start, uint64_t count, uint64_t limit,
 }
 
 static int build_line(struct fd_ctx *c, const struct fd_script *s,
-		      const struct fd_line *l, uint32_t align, int verbose)
+		      struct fd_line *l, uint32_t align, int verbose)
 {
 	struct hdi_mbr *m = &c->m;
 	const struct hdi_mbr_part *x = m->ext ? &m->p[m->ext - 1] : NULL;
-	uint8_t type = (uint8_t)(l->type >= 0 ? l->type : 0x83);
+	int t = l->type_text[0] ? parse_type(l->type_text) : 0x83;
+	uint8_t type = (uint8_t)t;
 	int ext = hdi_mbr_is_extended(type), logical, slot = 0, n, r;
 	uint32_t start = (uint32_t)l->start, count = 0, ebr = 0, st = 0;
 	uint32_t probe, pe, ps;
+	uint64_t sz = l->size_kind == FD_SIZE_BYTES ? l->size >> 9 : l->size;
+	if (t <= 0)
+		return line_err(s, l->lineno, "unknown MBR partition type '%s'",
+				l->type_text);
+	if (l->has_uuid || l->has_name || l->has_attrs)
+		return line_err(s, l->lineno, "uuid=, name= and attrs= are for "
+				"GPT; an MBR partition has no such thing");
+	if (l->start_bytes && (l->start_raw & 511))
+		return line_err(s, l->lineno, "start is not a multiple of 512 bytes");
+	if (l->has_start && l->start > 0xFFFFFFFFu)
+		return line_err(s, l->lineno, "start %llu is outside 1..2^32-1 "
+				"sectors", (unsigned long long)l->start);
+	if (l->size_kind != FD_SIZE_DEFAULT && (!sz || sz > 0xFFFFFFFFu))
+		return line_err(s, l->lineno, "size is outside 1..2^32-1 sectors");
 	if (l->size_kind == FD_SIZE_SECTORS)
 		count = (uint32_t)l->size;
 	else if (l->size_kind == FD_SIZE_BYTES)
@@ -445,6 +527,7 @@ static int build_line(struct fd_ctx *c, const struct fd_script *s,
 	if (n < 0)
 		return line_err(s, l->lineno, "cannot add this partition: %s",
 				hdi_strerror(n));
+	l->result = (unsigned)n;
 	if (verbose)
 		printf("partition %d: start %lu, %lu sectors, type %02x%s\n", n,
 		       (unsigned long)st, (unsigned long)count, type,
@@ -452,7 +535,7 @@ static int build_line(struct fd_ctx *c, const struct fd_script *s,
 	return 0;
 }
 
-int fd_script_build(struct fd_ctx *c, const struct fd_script *s,
+int fd_script_build(struct fd_ctx *c, struct fd_script *s,
 		    uint32_t align, int verbose)
 {
 	unsigned i;
@@ -463,6 +546,10 @@ int fd_script_build(struct fd_ctx *c, const struct fd_script *s,
 		hdi_mbr_set_disk_id(&c->m, s->id);
 	if (align == FD_ALIGN_DEFAULT)
 		align = s->grain ? s->grain : c->m.disk_sectors <= 8192 ? 1 : 2048;
+	if (s->has_gid || s->first_lba || s->last_lba || s->table_length)
+		fprintf(stderr, "edqcow2: %s: warning: GPT headers (a GUID "
+			"label-id, first-lba, last-lba, table-length) ignored for "
+			"a dos label\n", s->name);
 	for (i = 0; i < s->n; i++)
 		if (build_line(c, s, &s->line[i], align, verbose))
 			return 1;

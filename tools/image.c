@@ -9,11 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ed.h"
+#include "ed_compress.h"
 
 struct ed_chain {
 	struct ed_chain *next;       /* the image this one backs is closed first */
 	char *path;                  /* as opened, for loop detection */
-	struct hdi_file_dev file;
+	struct file_dev file;
 	int is_qcow2;
 	hdi_qcow2_t q;
 	void *ws;
@@ -79,7 +80,7 @@ int ed_parse_size(const char *s, uint64_t *out)
 	return HDI_OK;
 }
 
-static int probe_qcow2(struct hdi_file_dev *fd)
+static int probe_qcow2(struct file_dev *fd)
 {
 	unsigned char m[4];
 	if (fd->size < 4 || hdi_bdev_read(&fd->bdev, 0, m, 4))
@@ -125,7 +126,7 @@ static const char *chain_path(struct ed_image *top, unsigned depth)
 }
 
 int ed_chain_get(struct ed_image *im, unsigned depth, const char **path,
-		 struct hdi_file_dev **file, hdi_qcow2_t **q)
+		 struct file_dev **file, hdi_qcow2_t **q)
 {
 	struct ed_chain *c;
 	unsigned n = 0, i;
@@ -185,8 +186,8 @@ static int open_backing(void *ctx, const char *name, const char *fmt,
 		if (same_file(c->path, it->path))
 			r = HDI_ELOOP;
 	if (!r)
-		r = hdi_file_dev_open(&c->file, c->path,
-				      top->rw_depth == depth + 1 ? "r+b" : "rb", 0);
+		r = file_dev_open(&c->file, c->path,
+				  top->rw_depth == depth + 1 ? "r+b" : "rb", 0);
 	if (r) {
 		if (r != HDI_ELOOP)
 			ed_err(top->path, "cannot open backing file '%s': %s",
@@ -228,7 +229,7 @@ static void chain_free(struct ed_image *im)
 		n = c->next;
 		if (c->is_qcow2 && c->ws)
 			hdi_qcow2_close(&c->q);
-		hdi_file_dev_close(&c->file);
+		file_dev_close(&c->file);
 		free(c->ws);
 		free(c->path);
 		free(c);
@@ -243,7 +244,7 @@ int ed_open(struct ed_image *im, const char *path, int flags)
 	memset(im, 0, sizeof(*im));
 	im->path = path;
 	im->rw_depth = (unsigned)flags >> 8;
-	r = hdi_file_dev_open(&im->file, path, (flags & ED_OPEN_RDWR) ? "r+b" : "rb", 0);
+	r = file_dev_open(&im->file, path, (flags & ED_OPEN_RDWR) ? "r+b" : "rb", 0);
 	if (r) {
 		ed_err(path, "cannot open: %s", strerror(errno));
 		return r;
@@ -263,7 +264,7 @@ int ed_open(struct ed_image *im, const char *path, int flags)
 	}
 	im->ws = malloc(im->ws_size);
 	if (!im->ws) {
-		hdi_file_dev_close(&im->file);
+		file_dev_close(&im->file);
 		ed_err(path, "out of memory");
 		return HDI_ENOMEM;
 	}
@@ -275,13 +276,20 @@ int ed_open(struct ed_image *im, const char *path, int flags)
 	o.workspace_size = im->ws_size;
 	o.open_backing = open_backing;
 	o.backing_ctx = im;
+	if (flags & ED_OPEN_RDWR) {
+		im->zc = ed_zctx_new();
+		o.compress = ed_compress;
+		o.compress_ctx = im->zc;
+	}
 	r = hdi_qcow2_open(&im->q, &im->file.bdev, &o);
 	if (r) {
 		ed_err_code(im, "cannot open image", r);
 		chain_free(im);
-		hdi_file_dev_close(&im->file);
+		file_dev_close(&im->file);
 		free(im->ws);
 		im->ws = NULL;
+		ed_zctx_free(im->zc);
+		im->zc = NULL;
 		return r;
 	}
 	im->disk = hdi_qcow2_bdev(&im->q);
@@ -296,13 +304,15 @@ int ed_close(struct ed_image *im)
 	if (r)
 		ed_err_code(im, "close", r);
 	chain_free(im);
-	r2 = hdi_file_dev_close(&im->file);
+	r2 = file_dev_close(&im->file);
 	if (r2 && !r) {
 		ed_err(im->path, "close: %s", strerror(errno));
 		r = r2;
 	}
 	free(im->ws);
 	im->ws = NULL;
+	ed_zctx_free(im->zc);
+	im->zc = NULL;
 	return r;
 }
 

@@ -24,6 +24,7 @@ static const struct ed_cmd cmds[] = {
 	{ "fdisk", ed_cmd_fdisk, "fdisk create|list|dump|apply|delete|set|signature ..." },
 	{ "bootcode", ed_cmd_bootcode, "bootcode FILE: install MBR boot code" },
 	{ "partition", ed_cmd_partition, "partition N write FILE | read [OFFSET LENGTH]" },
+	{ "build", ed_cmd_build, "build RECIPE [--define NAME=VALUE] [--dry-run] [-p]: a whole image from a recipe" },
 };
 
 static void usage(FILE *f)

@@ -19,12 +19,12 @@
 /* ---- the input as a read-only device: any write is a bug ------------- */
 struct fz_dev {
 	struct hdi_bdev bdev;
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 };
 
 static int fz_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
-	struct hdi_ram_dev *rd = ctx;
+	struct ram_dev *rd = ctx;
 	return rd->bdev.ops->read(rd, off, buf, len);
 }
 static int fz_write(void *ctx, uint64_t off, const void *buf, size_t len)
@@ -37,7 +37,7 @@ static int fz_write(void *ctx, uint64_t off, const void *buf, size_t len)
 static int fz_flush(void *ctx) { (void)ctx; return HDI_OK; }
 static int fz_size(void *ctx, uint64_t *bytes)
 {
-	struct hdi_ram_dev *rd = ctx;
+	struct ram_dev *rd = ctx;
 	return rd->bdev.ops->size(rd, bytes);
 }
 static const struct hdi_bdev_ops fz_ops = {
@@ -48,7 +48,7 @@ static const struct hdi_bdev_ops fz_ops = {
 static inline int fz_dev_init(struct fz_dev *d, const uint8_t *data, size_t size)
 {
 	uint32_t granule = (size && !(size & 511)) ? 512 : 1;
-	if (hdi_ram_dev_init(&d->rd, size, 0, granule, 0))
+	if (ram_dev_init(&d->rd, size, 0, granule, 0))
 		return -1;
 	if (size)
 		memcpy(d->rd.data, data, size);
@@ -58,7 +58,7 @@ static inline int fz_dev_init(struct fz_dev *d, const uint8_t *data, size_t size
 	d->bdev.flags = HDI_BDEV_RDONLY;
 	return 0;
 }
-static inline void fz_dev_free(struct fz_dev *d) { hdi_ram_dev_free(&d->rd); }
+static inline void fz_dev_free(struct fz_dev *d) { ram_dev_free(&d->rd); }
 
 /* ---- qcow2 with a backing chain -------------------------------------- */
 #define FZ_LEVELS (HDI_QCOW2_MAX_CHAIN + 2)

@@ -40,7 +40,7 @@ static void walk(const struct hdi_gpt *g)
 	}
 }
 
-static void one(struct hdi_ram_dev *rd, uint32_t sector)
+static void one(struct ram_dev *rd, uint32_t sector)
 {
 	static struct hdi_gpt_part parts[MAXP], parts2[MAXP];
 	static unsigned char buf[HDI_GPT_BUF_MAX];
@@ -79,15 +79,15 @@ static void one(struct hdi_ram_dev *rd, uint32_t sector)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	uint64_t disk = size < DISK_MIN ? DISK_MIN : (size + 4095) & ~(uint64_t)4095;
 	uint32_t sector;
 	for (sector = 512; sector <= 4096; sector *= 8) {
-		if (hdi_ram_dev_init(&rd, disk, 0, size & 1 ? 4096 : 512, 0))
+		if (ram_dev_init(&rd, disk, 0, size & 1 ? 4096 : 512, 0))
 			return 0;
 		memcpy(rd.data, data, size);
 		one(&rd, sector);
-		hdi_ram_dev_free(&rd);
+		ram_dev_free(&rd);
 	}
 	return 0;
 }

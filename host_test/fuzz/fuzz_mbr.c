@@ -34,13 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct hdi_mbr m, m2;
 	static unsigned char buf[HDI_MBR_BUF_MAX];
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr_problem why = { 0, 0, 0 };
 	uint64_t disk = size < DISK_MIN ? DISK_MIN : (size + 511) & ~(uint64_t)511;
 	uint32_t count, ebr, start;
 	int r, valid;
 
-	if (hdi_ram_dev_init(&rd, disk, 0, 512, 0))
+	if (ram_dev_init(&rd, disk, 0, 512, 0))
 		return 0;
 	memcpy(rd.data, data, size);
 	r = hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf);
@@ -73,6 +73,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 	}
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 	return 0;
 }

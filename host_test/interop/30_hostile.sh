@@ -1,7 +1,8 @@
 #!/bin/sh
 # host_test/interop/30_hostile.sh: hostile qcow2 images, poked in the style
-# of QEMU iotests 080/060 plus seeded random flips in metadata clusters of
-# small qemu-img made images. Each image goes through the SANITIZER build
+# of QEMU iotests 080/060 (by field name, and by raw byte offset on a 4 KiB-
+# cluster image) plus seeded random flips in metadata clusters of small
+# qemu-img made images. Each image goes through the SANITIZER build
 # (info, map, read, convert -O raw, check, snapshot list) and every command
 # must end by itself (timeout 20), print no sanitizer report, exit 0 or with
 # a clean error (a message, no signal), and leave the image byte-identical.
@@ -171,9 +172,21 @@ def flip(path, seed, case):
                 what.append("%d=q%x" % (p, v))
     print(" ".join(what))
 
+def flipraw(path, seed):
+    """1-8 single-bit flips anywhere in the first 16 4 KiB clusters, where
+    header, tables and early L2s of a small image live"""
+    r = random.Random(int(seed))
+    meta = min(os.path.getsize(path), 16 * 4096)
+    with open(path, "r+b") as f:
+        for _ in range(r.randint(1, 8)):
+            at = r.randrange(meta)
+            f.seek(at); b = f.read(1)
+            f.seek(at); f.write(bytes([b[0] ^ (1 << r.randrange(8))]))
+
 cmd = sys.argv[1]
 if cmd == "poke": poke(sys.argv[2], sys.argv[3])
 elif cmd == "flip": flip(sys.argv[2], sys.argv[3], sys.argv[4])
+elif cmd == "flipraw": flipraw(sys.argv[2], sys.argv[3])
 EOF
 
 # ---- base images, made by qemu-img / qemu-io ------------------------------
@@ -200,7 +213,13 @@ if ! {
 	qemu-img create -q -f qcow2 -o cluster_size=64k -b back.raw -F raw "$BASE/over" 4M &&
 	qio "$BASE/over" "write -P 13 64k 4k" &&
 	mkbase bitmap 16M cluster_size=64k "write -P 14 0 64k" &&
-	qemu-img bitmap --add "$BASE/bitmap" b0
+	qemu-img bitmap --add "$BASE/bitmap" b0 &&
+	mkbase p4k 4M cluster_size=4k "write -P 1 0 1M" "write -z 1M 64k" &&
+	qemu-img snapshot -c s1 "$BASE/p4k" && qio "$BASE/p4k" "write -P 2 512k 1M" &&
+	mkbase el2 4M cluster_size=16k,extended_l2=on "write -c -P 3 0 64k" \
+		"write -P 4 1M 7k" "write -z 2M 2k" &&
+	qemu-img create -q -f qcow2 -b p4k -F qcow2 "$BASE/top" 4M &&
+	qio "$BASE/top" "write -P 5 100k 10k"
 }; then
 	notok hostile.make-bases "qemu-img/qemu-io could not make the base images"
 	exit 0
@@ -252,7 +271,8 @@ judge() {
 		[ $r1 -eq 0 ] || break
 	done
 	if [ -z "$why" ] && [ -n "$snap" ]; then
-		for c in "read 0 65536 --snapshot $snap" "map --snapshot $snap" \
+		for c in "read 0 65536 --snapshot $snap" "read 1048576 4096 --snapshot $snap" \
+			 "map --snapshot $snap" \
 			 "convert $T/out.raw -O raw --snapshot $snap"; do
 			# shellcheck disable=SC2086
 			run_cmd "$img" $c || break
@@ -282,7 +302,7 @@ poke() {
 	I=$T/img/$pn
 	mkdir -p "$T/img"
 	cp "$BASE/$pb" "$I"
-	cp "$BASE/back.raw" "$T/img/" 2>/dev/null
+	cp "$BASE/back.raw" "$BASE/p4k" "$T/img/" 2>/dev/null
 	if ! perr=$(python3 "$PY" poke "$I" "$pcmd" 2>&1); then
 		notok "hostile.$pn" "poke failed: $perr"
 		return
@@ -397,6 +417,39 @@ poke refcount_zero_for_header plain 'pk H rb_0 0'
 poke over_name_huge over 'pk I 16 0xffff'
 poke over_name_past_eof over 'pk Q 8 past_eof'
 
+# ---- iotests 080 style by raw byte offset, on the 4 KiB-cluster image ------
+# OFFSET HEXBYTES; the byte count picks the field width.
+rawfield() {
+	python3 -c '
+import sys
+with open(sys.argv[1], "rb") as f:
+    f.seek(int(sys.argv[2]))
+    print(int.from_bytes(f.read(int(sys.argv[3])), "big") & 0x00fffffffffffe00)' "$@"
+}
+l1=$(rawfield "$BASE/p4k" 40 8)
+rt=$(rawfield "$BASE/p4k" 48 8)
+sn=$(rawfield "$BASE/p4k" 64 8)
+l2=$(rawfield "$BASE/p4k" "$l1" 8)
+i=0
+for p in "4 00000004" "20 00000008" "20 00000016" "100 00000068" "100 00010000" \
+	 "96 00000007" "36 00000000" "36 ffffffff" "40 0000000000000200" \
+	 "40 00ffffffffff0000" "48 0000000000000000" "56 00000000" "56 ffffffff" \
+	 "60 ffffffff" "64 0000000000000003" "8 0000000000000fff" "16 000003ff" \
+	 "24 7fffffffffffffff" "72 0000000000000080" "72 0000000000000004" \
+	 "32 00000001" "32 00000002" "104 07" "88 0000000000000001" \
+	 "$l1 8000000000000001" "$l1 8000000000000200" "$l1 80000000ffff0000" \
+	 "$l1 $(printf '%016x' $(( (1 << 63) | rt )))" \
+	 "$l2 8000000000000000" "$l2 0000000000000201" "$l2 $(printf '%016x' $(( (1 << 63) | l1 )))" \
+	 "$l2 4000000000000000" "$l2 7fffffffffffffff" "$rt 0000000000000200" \
+	 "$sn ffffffffffffffff" "$(( sn + 8 )) ffffffff" "$(( sn + 36 )) 0000ffff" \
+	 "$(( sn + 12 )) ffff"; do
+	# shellcheck disable=SC2086
+	set -- $p
+	case ${#2} in 2) w=B ;; 4) w=H ;; 8) w=I ;; *) w=Q ;; esac
+	i=$((i + 1))
+	poke "raw$i" p4k "pk $w $1 0x$2" s1
+done
+
 # ---- backing chains: a loop and a very deep chain ---------------------------
 mkdir -p "$T/chain"
 qemu-img create -q -f qcow2 -o cluster_size=64k "$T/chain/c0" 1M
@@ -450,4 +503,19 @@ for b in small plain snap v2 extl2 over bitmap; do
 	else
 		notok "hostile.flips.$b" "$fails/$per cases failed (seed $SEED), first: $first"
 	fi
+done
+
+# ---- single-bit flips in the first 64 KiB, five fixed seeds per image -------
+for b in p4k el2 top; do
+	for seed in 1 2 3 4 5; do
+		I=$T/img/rflip-$b
+		mkdir -p "$T/img"
+		cp "$BASE/$b" "$I"
+		cp "$BASE/p4k" "$T/img/"
+		python3 "$PY" flipraw "$I" "$seed"
+		snap=""
+		[ "$b" = el2 ] || snap=s1
+		judge "rflip-$b-$seed" "$I" "$snap" quick
+		if [ -z "$why" ]; then ok "hostile.rflip.$b.$seed"; else notok "hostile.rflip.$b.$seed" "$why"; fi
+	done
 done

@@ -12,7 +12,7 @@
 #define QI_UNUSED __attribute__((unused))
 
 struct qimg {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	uint32_t cb, cs, version, extl2;
 	uint64_t size, next;          /* virtual size, next free host byte */
 	uint64_t l1_off, rt_off, rb_off;
@@ -79,7 +79,7 @@ static QI_UNUSED void qi_init(struct qimg *m, uint32_t cb, uint64_t size,
 	m->version = version;
 	m->extl2 = extl2;
 	m->size = size;
-	hdi_ram_dev_init(&m->rd, m->cs, 0, 1, 0);
+	ram_dev_init(&m->rd, m->cs, 0, 1, 0);
 	m->next = m->cs;
 	m->rt_off = m->cs;
 	m->rb_off = 2ull * m->cs;
@@ -168,7 +168,7 @@ static QI_UNUSED void qi_free(struct qimg *m)
 {
 	free(m->ws);
 	m->ws = NULL;
-	hdi_ram_dev_free(&m->rd);
+	ram_dev_free(&m->rd);
 }
 
 #endif

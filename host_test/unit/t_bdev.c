@@ -5,10 +5,10 @@
 
 TEST(bdev_pread_pwrite_unaligned_512)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	unsigned char bounce[512], buf[1500], back[1500];
 	size_t i;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 8192, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 8192, 0, 512, 0), HDI_OK);
 	for (i = 0; i < sizeof buf; i++)
 		buf[i] = (unsigned char)(i * 7 + 1);
 	CHECK_EQ(hdi_bdev_pwrite(&rd.bdev, 300, buf, sizeof buf, bounce), HDI_OK);
@@ -16,16 +16,16 @@ TEST(bdev_pread_pwrite_unaligned_512)
 	CHECK(memcmp(buf, back, sizeof buf) == 0);
 	CHECK(rd.data[299] == 0 && rd.data[1800] == 0);
 	CHECK_EQ(hdi_bdev_read(&rd.bdev, 1, back, 512), HDI_EINVAL);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(bdev_fault_passes_up_unchanged)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	unsigned char bounce[512], buf[16];
-	CHECK_EQ(hdi_ram_dev_init(&rd, 4096, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 4096, 0, 512, 0), HDI_OK);
 	rd.fail_read_at = 1;
 	rd.fail_code = HDI_ETIMEDOUT;
 	CHECK_EQ(hdi_bdev_pread(&rd.bdev, 3, buf, sizeof buf, bounce), HDI_ETIMEDOUT);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }

@@ -50,7 +50,7 @@ static struct hdi_guid guid(const char *s)
 #define ESP   "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 
 /* Three partitions on a fresh table, written. */
-static void build3(struct hdi_ram_dev *rd, struct hdi_gpt *g, uint32_t sector,
+static void build3(struct ram_dev *rd, struct hdi_gpt *g, uint32_t sector,
 		   unsigned *ctr)
 {
 	struct hdi_guid esp = guid(ESP), lin = guid(LINUX);
@@ -104,12 +104,12 @@ TEST(gpt_names_utf16)
 
 TEST(gpt_write_layout_bytes)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_gpt g;
 	unsigned ctr = 0, i;
 	const uint8_t *h, *bh, *e;
 	uint64_t n = 100 * MiB / 512;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 100 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 100 * MiB, 0, 512, 0), HDI_OK);
 	for (i = 0; i < 440; i++)
 		rd.data[i] = (uint8_t)(i * 7 + 1);
 	build3(&rd, &g, 512, &ctr);
@@ -156,16 +156,16 @@ TEST(gpt_write_layout_bytes)
 	/* name of entry 2: UTF-16LE */
 	e = rd.data + 1024 + 128;
 	CHECK(e[56] == 'r' && e[57] == 0 && e[66] == 0xE9 && e[67] == 0 && e[68] == 0);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(gpt_read_back)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_gpt g, g2;
 	unsigned ctr = 0, i;
 	char name[HDI_GPT_NAME_UTF8_MAX];
-	CHECK_EQ(hdi_ram_dev_init(&rd, 64 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 64 * MiB, 0, 512, 0), HDI_OK);
 	build3(&rd, &g, 512, &ctr);
 	CHECK_EQ(hdi_gpt_read(&g2, &rd.bdev, 512, buf, sizeof buf, parts2, MAXP), HDI_OK);
 	CHECK_EQ(g2.kind, HDI_GPT_VALID);
@@ -191,17 +191,17 @@ TEST(gpt_read_back)
 	build3(&rd, &g, 512, &ctr);
 	CHECK_EQ(hdi_gpt_read(&g2, &rd.bdev, 512, buf, sizeof buf, parts2, 2), HDI_ENOMEM);
 	CHECK_EQ(hdi_gpt_read(&g2, &rd.bdev, 512, buf, 100, parts2, MAXP), HDI_ENOMEM);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(gpt_recovery_from_backup)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_gpt g, g2;
 	unsigned ctr = 0;
 	uint8_t orig[512];
 	uint64_t last = 64 * MiB / 512 - 1;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 64 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 64 * MiB, 0, 512, 0), HDI_OK);
 	build3(&rd, &g, 512, &ctr);
 	memcpy(orig, rd.data + 512, 512);
 	/* damaged primary header: the backup is used, and a write repairs */
@@ -231,18 +231,18 @@ TEST(gpt_recovery_from_backup)
 	CHECK_EQ(hdi_gpt_read(&g2, &rd.bdev, 512, buf, sizeof buf, parts2, MAXP), HDI_ECORRUPT);
 	CHECK(g2.status & HDI_GPT_S_PRIMARY_BAD);
 	CHECK(g2.status & HDI_GPT_S_BACKUP_BAD);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(gpt_validate_refusals)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_gpt g;
 	struct hdi_gpt_problem why;
 	struct hdi_guid lin = guid(LINUX);
 	unsigned ctr = 0;
 	uint8_t *copy;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 16 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 16 * MiB, 0, 512, 0), HDI_OK);
 	build3(&rd, &g, 512, &ctr);
 	copy = malloc(rd.size);
 	memcpy(copy, rd.data, rd.size);
@@ -271,16 +271,16 @@ TEST(gpt_validate_refusals)
 	CHECK_EQ(hdi_gpt_add(&g, 1, 30000, 30001, &lin, NULL), HDI_EBUSY);
 	CHECK_EQ(hdi_gpt_delete(&g, 7), HDI_ENOENT);
 	free(copy);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(gpt_find_space)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_gpt g;
 	unsigned ctr = 0;
 	uint64_t count, start;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 16 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 16 * MiB, 0, 512, 0), HDI_OK);
 	build3(&rd, &g, 512, &ctr);
 	count = 2048;
 	CHECK_EQ(hdi_gpt_find_space(&g, 2048, 0, &count, &start), HDI_OK);
@@ -296,16 +296,16 @@ TEST(gpt_find_space)
 	CHECK_EQ(hdi_gpt_find_space(&g, 1, 5000, &count, &start), HDI_ENOSPC);
 	count = 40000;
 	CHECK_EQ(hdi_gpt_find_space(&g, 2048, 0, &count, &start), HDI_ENOSPC);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(gpt_resize_relocates_backup)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_gpt g, g2;
 	unsigned ctr = 0;
 	uint64_t n2 = 32 * MiB / 512;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 16 * MiB, 32 * MiB, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 16 * MiB, 32 * MiB, 512, 0), HDI_OK);
 	build3(&rd, &g, 512, &ctr);
 	CHECK_EQ(hdi_bdev_ensure_size(&rd.bdev, 32 * MiB), HDI_OK);
 	CHECK_EQ(hdi_gpt_read(&g2, &rd.bdev, 512, buf, sizeof buf, parts2, MAXP), HDI_OK);
@@ -327,18 +327,18 @@ TEST(gpt_resize_relocates_backup)
 	CHECK_EQ(hdi_gpt_read(&g2, &rd.bdev, 512, buf, sizeof buf, parts2, MAXP), HDI_OK);
 	CHECK_EQ(g2.status, 0);
 	CHECK_EQ(g2.nparts, 3);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(gpt_4kn_and_big_granule)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_gpt g, g2;
 	unsigned ctr = 0;
 	uint64_t n = 64 * MiB / 4096;
 	uint32_t gran;
 	for (gran = 512; gran <= 4096; gran *= 8) {
-		CHECK_EQ(hdi_ram_dev_init(&rd, 64 * MiB, 0, gran, 0), HDI_OK);
+		CHECK_EQ(ram_dev_init(&rd, 64 * MiB, 0, gran, 0), HDI_OK);
 		build3(&rd, &g, 4096, &ctr);
 		CHECK_EQ(g.first_usable, 6);    /* 128 entries fill 4 sectors */
 		CHECK_EQ(g.alt_lba, n - 1);
@@ -350,25 +350,25 @@ TEST(gpt_4kn_and_big_granule)
 		CHECK_EQ(g2.status, 0);
 		/* read as 512-byte sectors it is not a GPT */
 		CHECK_EQ(hdi_gpt_read(&g2, &rd.bdev, 512, buf, sizeof buf, parts2, MAXP), HDI_ECORRUPT);
-		hdi_ram_dev_free(&rd);
+		ram_dev_free(&rd);
 	}
 	/* 512-byte sectors through a 4096-byte granule (bounce) */
-	CHECK_EQ(hdi_ram_dev_init(&rd, 16 * MiB, 0, 4096, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 16 * MiB, 0, 4096, 0), HDI_OK);
 	build3(&rd, &g, 512, &ctr);
 	CHECK_EQ(hdi_gpt_read(&g2, &rd.bdev, 512, buf, sizeof buf, parts2, MAXP), HDI_OK);
 	CHECK_EQ(g2.nparts, 3);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(gpt_partdev_window)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_gpt g;
 	struct hdi_bdev_view v;
 	unsigned ctr = 0;
 	uint8_t s[512];
 	uint64_t sz;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 16 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 16 * MiB, 0, 512, 0), HDI_OK);
 	build3(&rd, &g, 512, &ctr);
 	CHECK_EQ(hdi_gpt_partdev_init(&v, &g, 4), HDI_ENOENT);
 	CHECK_EQ(hdi_gpt_partdev_init(&v, &g, 3), HDI_OK);
@@ -379,7 +379,7 @@ TEST(gpt_partdev_window)
 	CHECK_EQ(rd.data[10239 * 512], 0xA5);
 	CHECK_EQ(hdi_bdev_write(&v.bdev, 2048 * 512, s, 512), HDI_EINVAL);
 	CHECK_EQ(rd.data[10240 * 512], 0);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 /* Same table? (start, end, slot of every part) */
@@ -408,11 +408,11 @@ TEST(gpt_power_cut_every_write)
 	unsigned ctr = 0, mode, cut, total = 0, bad = 0;
 	for (mode = 0; mode < 3; mode++) {
 		for (cut = 1; ; cut++) {
-			struct hdi_ram_dev rd;
+			struct ram_dev rd;
 			int r, done;
-			CHECK_EQ(hdi_ram_dev_init(&rd, 8 * MiB, 16 * MiB, 512, 1), HDI_OK);
+			CHECK_EQ(ram_dev_init(&rd, 8 * MiB, 16 * MiB, 512, 1), HDI_OK);
 			build3(&rd, &g, 512, &ctr);
-			hdi_ram_dev_power_cycle(&rd, 0, 0);
+			ram_dev_power_cycle(&rd, 0, 0);
 			CHECK_EQ(hdi_gpt_read(&old, &rd.bdev, 512, buf, sizeof buf, oldp, MAXP), HDI_OK);
 			memcpy(parts, oldp, sizeof parts);
 			CHECK_EQ(hdi_gpt_read(&g, &rd.bdev, 512, buf, sizeof buf, parts, MAXP), HDI_OK);
@@ -430,7 +430,7 @@ TEST(gpt_power_cut_every_write)
 			rd.cut_after_writes = rd.nwrites + cut;
 			r = hdi_gpt_write(&g, NULL);
 			done = r == HDI_OK;
-			hdi_ram_dev_power_cycle(&rd, mode, cut * 31u + mode);
+			ram_dev_power_cycle(&rd, mode, cut * 31u + mode);
 			r = hdi_gpt_read(&g, &rd.bdev, 512, buf, sizeof buf, parts, MAXP);
 			total++;
 			if (r != HDI_OK || g.kind != HDI_GPT_VALID ||
@@ -443,7 +443,7 @@ TEST(gpt_power_cut_every_write)
 				bad++;
 				printf("# gpt power cut: mode %u: completed write not durable\n", mode);
 			}
-			hdi_ram_dev_free(&rd);
+			ram_dev_free(&rd);
 			if (done || cut > 200)
 				break;
 		}
@@ -457,7 +457,7 @@ TEST(gpt_power_cut_every_write)
  * an error or a table that validates or is refused. */
 TEST(gpt_hostile_headers)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_gpt g;
 	unsigned ctr = 0, i, k;
 	static const struct { unsigned off, size; uint64_t v; } muts[] = {
@@ -470,7 +470,7 @@ TEST(gpt_hostile_headers)
 		{ 84, 4, 127 }, { 84, 4, 256 }, { 84, 4, 1024 }, { 84, 4, 0x80000000 },
 		{ 84, 4, 0xFFFFFFFF }, { 88, 4, 0 },
 	};
-	CHECK_EQ(hdi_ram_dev_init(&rd, 16 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 16 * MiB, 0, 512, 0), HDI_OK);
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < sizeof muts / sizeof muts[0]; i++) {
 			uint8_t *h;
@@ -501,5 +501,5 @@ TEST(gpt_hostile_headers)
 			}
 		}
 	}
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }

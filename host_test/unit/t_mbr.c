@@ -10,7 +10,7 @@
 
 static uint8_t buf[HDI_MBR_BUF_MAX];
 
-static const uint8_t *entry(const struct hdi_ram_dev *rd, uint64_t lba, unsigned i)
+static const uint8_t *entry(const struct ram_dev *rd, uint64_t lba, unsigned i)
 {
 	return rd->data + lba * 512 + 446 + 16 * i;
 }
@@ -25,10 +25,10 @@ TEST(mbr_seed_case_bytes)
 	/* edqcow2 IMG fdisk create PrimaryPartition 2032128 on a 2 MiB disk */
 	static const uint8_t want[16] = { 0x80, 0x01, 0x01, 0x00, 0x0E, 0x0F,
 		0x3F, 0x03, 63, 0, 0, 0, 0x81, 0x0F, 0, 0 };
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr m;
 	uint32_t count = 2032128 / 512, ebr, start;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 2 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 2 * MiB, 0, 512, 0), HDI_OK);
 	CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf), HDI_OK);
 	CHECK_EQ(m.kind, HDI_MBR_NONE);
 	CHECK_EQ(m.heads, 16);
@@ -42,7 +42,7 @@ TEST(mbr_seed_case_bytes)
 	CHECK(memcmp(entry(&rd, 0, 0), want, 16) == 0);
 	CHECK(rd.data[510] == 0x55 && rd.data[511] == 0xAA);
 	CHECK(rd.data[446 + 16] == 0 && le32(entry(&rd, 0, 3) + 12) == 0);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(mbr_geometry_bands)
@@ -106,10 +106,10 @@ static void build_ext(struct hdi_mbr *m)
 
 TEST(mbr_extended_chain_roundtrip)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr m, m2;
 	unsigned i;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 32 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 32 * MiB, 0, 512, 0), HDI_OK);
 	CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf), HDI_OK);
 	build_ext(&m);
 	CHECK_EQ(m.l[0].ebr, 10240);
@@ -152,16 +152,16 @@ TEST(mbr_extended_chain_roundtrip)
 	CHECK_EQ(m2.nlogical, 0);
 	CHECK_EQ(le32(entry(&rd, 10240, 0) + 12), 0);
 	CHECK(rd.data[10240 * 512 + 510] == 0x55);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(mbr_edit_keeps_bootcode_signature_entries)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr m;
 	uint8_t before[512];
 	unsigned i;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 8 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 8 * MiB, 0, 512, 0), HDI_OK);
 	for (i = 0; i < 446; i++)
 		rd.data[i] = (uint8_t)(i * 13 + 7);
 	/* entry 1 with odd but valid CHS values that a rewrite would change */
@@ -186,17 +186,17 @@ TEST(mbr_edit_keeps_bootcode_signature_entries)
 	CHECK_EQ(entry(&rd, 0, 0)[0], 0x80);
 	CHECK_EQ(hdi_mbr_set_type(&m, 1, 0x05), HDI_EINVAL);
 	CHECK_EQ(hdi_mbr_set_type(&m, 2, 0x07), HDI_ENOENT);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 /* Each bad table is refused by write() with no device write at all. */
 TEST(mbr_refusals_write_nothing)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr m;
 	struct hdi_mbr_problem why;
 	uint32_t ebr, start, count;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 16 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 16 * MiB, 0, 512, 0), HDI_OK);
 #define REFUSE(code_, a_, b_) do { uint64_t w_ = rd.nwrites; \
 	CHECK_EQ(hdi_mbr_write(&m, &why), HDI_EINVAL); CHECK_EQ(why.code, code_); \
 	CHECK_EQ(why.a, a_); CHECK_EQ(why.b, b_); CHECK_EQ(rd.nwrites, w_); } while (0)
@@ -250,7 +250,7 @@ TEST(mbr_refusals_write_nothing)
 	CHECK_EQ(hdi_mbr_find_space(&m, HDI_MBR_LOGICAL, 2048, 0, &count, &ebr,
 				    &start), HDI_ENOSPC);
 	CHECK_EQ(rd.nwrites, 0);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 /* A device that claims 3 TiB and stores only a few sectors. */
@@ -306,9 +306,9 @@ TEST(mbr_past_2tib_is_refused)
 
 TEST(mbr_protective_gpt_not_edited)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr m;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 4 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 4 * MiB, 0, 512, 0), HDI_OK);
 	memcpy(rd.data + 446, "\x00\x00\x02\x00\xee\xff\xff\xff\x01\x00\x00\x00\xff\x1f\x00\x00", 16);
 	rd.data[510] = 0x55;
 	rd.data[511] = 0xAA;
@@ -318,14 +318,14 @@ TEST(mbr_protective_gpt_not_edited)
 	CHECK_EQ(hdi_mbr_delete(&m, 1), HDI_EUNSUPP);
 	CHECK_EQ(hdi_mbr_write(&m, NULL), HDI_EUNSUPP);
 	CHECK_EQ(rd.nwrites, 0);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(mbr_hostile_chains)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr m;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 4 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 4 * MiB, 0, 512, 0), HDI_OK);
 	/* extended at 100, whose EBR links back to itself */
 	memcpy(rd.data + 446, "\x00\x00\x00\x00\x05\x00\x00\x00\x64\x00\x00\x00\x00\x10\x00\x00", 16);
 	rd.data[510] = 0x55;
@@ -343,14 +343,14 @@ TEST(mbr_hostile_chains)
 	memset(rd.data + 100 * 512, 0, 512);
 	CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf), HDI_OK);
 	CHECK_EQ(m.nlogical, 0);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(mbr_device_errors_pass_up)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr m;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 32 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 32 * MiB, 0, 512, 0), HDI_OK);
 	rd.fail_read_at = 1;
 	rd.fail_code = HDI_ETIMEDOUT;
 	CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf), HDI_ETIMEDOUT);
@@ -360,7 +360,7 @@ TEST(mbr_device_errors_pass_up)
 	rd.fail_write_at = rd.nwrites + 2;
 	CHECK_EQ(hdi_mbr_write(&m, NULL), HDI_ETIMEDOUT);
 	CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, NULL, 0), HDI_ENOMEM);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 /* Cutting power after each write of one change leaves a table that reads
@@ -373,10 +373,10 @@ TEST(mbr_power_cut_leaves_valid_table)
 	for (cut = 1; cut <= 3; cut++)           /* a change is 1 or 2 writes */
 	for (op = 0; op < 3; op++)
 	for (mode = 0; mode < 2; mode++) {
-		struct hdi_ram_dev rd;
+		struct ram_dev rd;
 		struct hdi_mbr m;
 		uint32_t count = 2048, ebr, start;
-		CHECK_EQ(hdi_ram_dev_init(&rd, 16 * MiB, 0, 512, 1), HDI_OK);
+		CHECK_EQ(ram_dev_init(&rd, 16 * MiB, 0, 512, 1), HDI_OK);
 		CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf), HDI_OK);
 		build_ext(&m);
 		CHECK_EQ(hdi_mbr_write(&m, NULL), HDI_OK);
@@ -391,20 +391,20 @@ TEST(mbr_power_cut_leaves_valid_table)
 		}
 		rd.cut_after_writes = rd.nwrites + cut;
 		hdi_mbr_write(&m, NULL);
-		hdi_ram_dev_power_cycle(&rd, mode, (uint32_t)(cut * 7 + op));
+		ram_dev_power_cycle(&rd, mode, (uint32_t)(cut * 7 + op));
 		CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf), HDI_OK);
 		CHECK_EQ(hdi_mbr_validate(&m, NULL), HDI_OK);
 		CHECK(m.nlogical == 3 || m.nlogical == (op == 2 ? 4 : 2));
-		hdi_ram_dev_free(&rd);
+		ram_dev_free(&rd);
 	}
 }
 
 TEST(mbr_granule_4096_device)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr m, m2;
 	uint8_t small[512];
-	CHECK_EQ(hdi_ram_dev_init(&rd, 32 * MiB, 0, 4096, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 32 * MiB, 0, 4096, 0), HDI_OK);
 	CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, small, sizeof small), HDI_ENOMEM);
 	CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, buf, HDI_MBR_BUF_SIZE(4096)), HDI_OK);
 	build_ext(&m);
@@ -412,17 +412,17 @@ TEST(mbr_granule_4096_device)
 	CHECK_EQ(hdi_mbr_read(&m2, &rd.bdev, buf, sizeof buf), HDI_OK);
 	CHECK_EQ(m2.nlogical, 3);
 	CHECK_EQ(m2.l[2].start, m.l[2].start);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(mbr_partdev_bounds)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr m;
 	struct hdi_bdev_view pd;
 	uint8_t s[512];
 	uint64_t sz;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 8 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 8 * MiB, 0, 512, 0), HDI_OK);
 	CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf), HDI_OK);
 	CHECK_EQ(hdi_mbr_set_primary(&m, 2, 2048, 16, 0x83, false), HDI_OK);
 	CHECK_EQ(hdi_mbr_write(&m, NULL), HDI_OK);
@@ -436,7 +436,7 @@ TEST(mbr_partdev_bounds)
 	CHECK_EQ(hdi_bdev_write(&pd.bdev, 16 * 512, s, 512), HDI_EINVAL);
 	CHECK_EQ(hdi_bdev_read(&pd.bdev, 15 * 512, s, 1024), HDI_EINVAL);
 	CHECK_EQ(rd.data[(2048 + 16) * 512], 0);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 /* The kernel demo's job: exactly one primary partition (2048, 4096 sectors,
@@ -444,12 +444,12 @@ TEST(mbr_partdev_bounds)
  * whatever the disk held before (here: a table with an extended chain). */
 TEST(mbr_kernel_demo_one_primary)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr m;
 	uint8_t code[446];
 	unsigned i;
 	int r;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 32 * MiB, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 32 * MiB, 0, 512, 0), HDI_OK);
 	CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf), HDI_OK);
 	build_ext(&m);
 	CHECK_EQ(hdi_mbr_write(&m, NULL), HDI_OK);
@@ -471,15 +471,15 @@ TEST(mbr_kernel_demo_one_primary)
 		CHECK(memcmp(entry(&rd, 0, i), zero, 16) == 0);
 	}
 	CHECK(rd.data[510] == 0x55 && rd.data[511] == 0xAA);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(mbr_cylinder_placement)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr m;
 	uint32_t count, ebr, start;
-	CHECK_EQ(hdi_ram_dev_init(&rd, 100 * MiB, 0, 512, 0), HDI_OK);   /* 16/63 */
+	CHECK_EQ(ram_dev_init(&rd, 100 * MiB, 0, 512, 0), HDI_OK);   /* 16/63 */
 	CHECK_EQ(hdi_mbr_read(&m, &rd.bdev, buf, sizeof buf), HDI_OK);
 	count = 2000;
 	CHECK_EQ(hdi_mbr_find_space(&m, HDI_MBR_PRIMARY, 0, 0, &count, &ebr, &start), HDI_OK);
@@ -510,7 +510,7 @@ TEST(mbr_cylinder_placement)
 	CHECK_EQ(start, 60000);
 	CHECK_EQ(count, 10);
 	CHECK_EQ(hdi_mbr_validate(&m, NULL), HDI_OK);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 static uint32_t rnd_state = 12345;
@@ -527,11 +527,11 @@ static uint32_t rnd(void)
  * without touching anything out of bounds. */
 TEST(mbr_random_tables)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_mbr m;
 	int iter;
 	const uint32_t ns = 1024;                 /* 512 KiB disk */
-	CHECK_EQ(hdi_ram_dev_init(&rd, ns * 512, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, ns * 512, 0, 512, 0), HDI_OK);
 	for (iter = 0; iter < 3000; iter++) {
 		unsigned i, k;
 		int r;
@@ -590,5 +590,5 @@ TEST(mbr_random_tables)
 			CHECK_EQ(rd.nwrites, w);
 		}
 	}
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }

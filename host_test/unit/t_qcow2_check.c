@@ -39,7 +39,7 @@ struct geo {
 
 static uint8_t fill(uint32_t i) { return (uint8_t)(i * 7u + 1u); }
 
-static int open_img(struct hdi_ram_dev *rd, hdi_qcow2_t *q, void *ws,
+static int open_img(struct ram_dev *rd, hdi_qcow2_t *q, void *ws,
 		    size_t ws_size, uint32_t flags)
 {
 	struct hdi_qcow2_opts o;
@@ -52,7 +52,7 @@ static int open_img(struct hdi_ram_dev *rd, hdi_qcow2_t *q, void *ws,
 
 /* Creates the image and writes nwrites clusters; closes it unless
  * leave_open (a crash: whatever the device holds stays). */
-static void make(struct hdi_ram_dev *rd, const struct geo *g, int leave_open)
+static void make(struct ram_dev *rd, const struct geo *g, int leave_open)
 {
 	struct hdi_qcow2_create_opts o;
 	hdi_qcow2_t q;
@@ -64,7 +64,7 @@ static void make(struct hdi_ram_dev *rd, const struct geo *g, int leave_open)
 	o.cluster_bits = g->cb;
 	o.refcount_bits = g->rbits;
 	o.lazy_refcounts = g->lazy;
-	CHECK_EQ(hdi_ram_dev_init(rd, 0, 1ull << 32, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(rd, 0, 1ull << 32, 512, 0), HDI_OK);
 	CHECK_EQ(hdi_qcow2_create(&rd->bdev, &o, ws, WS_BIG), HDI_OK);
 	CHECK_EQ(open_img(rd, &q, ws, WS_BIG, HDI_QCOW2_RDWR), HDI_OK);
 	for (i = 0; i < g->nwrites; i++) {
@@ -80,17 +80,17 @@ static void make(struct hdi_ram_dev *rd, const struct geo *g, int leave_open)
 }
 
 /* A second device holding the same bytes. */
-static void clone(struct hdi_ram_dev *dst, const struct hdi_ram_dev *src,
+static void clone(struct ram_dev *dst, const struct ram_dev *src,
 		  int track_power_loss)
 {
-	CHECK_EQ(hdi_ram_dev_init(dst, src->size, 1ull << 32, 512, track_power_loss), HDI_OK);
+	CHECK_EQ(ram_dev_init(dst, src->size, 1ull << 32, 512, track_power_loss), HDI_OK);
 	memcpy(dst->data, src->data, src->size);
 	if (dst->durable)
 		memcpy(dst->durable, src->data, src->size);
 }
 
 /* Opens read-only (qcow2 level), checks, closes. Returns the check's code. */
-static int check(struct hdi_ram_dev *rd, size_t ws_size, uint32_t repair,
+static int check(struct ram_dev *rd, size_t ws_size, uint32_t repair,
 		 struct hdi_qcow2_check *res)
 {
 	hdi_qcow2_t q;
@@ -111,7 +111,7 @@ static bool clean(const struct hdi_qcow2_check *r)
 }
 
 /* Every written cluster reads back. */
-static bool data_ok(struct hdi_ram_dev *rd, const struct geo *g)
+static bool data_ok(struct ram_dev *rd, const struct geo *g)
 {
 	hdi_qcow2_t q;
 	uint32_t cs = 1u << g->cb, i, k;
@@ -132,7 +132,7 @@ static bool data_ok(struct hdi_ram_dev *rd, const struct geo *g)
 /* ---- pokes, straight into the device's bytes ------------------------------ */
 struct layout { uint64_t l1, rt, cs; uint32_t cb, order; };
 
-static struct layout layout_of(const struct hdi_ram_dev *rd)
+static struct layout layout_of(const struct ram_dev *rd)
 {
 	struct layout l;
 	l.cb = (uint32_t)ld(rd->data + 20, 4);
@@ -144,7 +144,7 @@ static struct layout layout_of(const struct hdi_ram_dev *rd)
 }
 
 /* Host cluster of the data at guest offset voff. */
-static uint64_t data_cluster(const struct hdi_ram_dev *rd, uint64_t voff)
+static uint64_t data_cluster(const struct ram_dev *rd, uint64_t voff)
 {
 	struct layout l = layout_of(rd);
 	uint32_t l2_bits = l.cb - 3;
@@ -153,7 +153,7 @@ static uint64_t data_cluster(const struct hdi_ram_dev *rd, uint64_t voff)
 	return (e & 0x00fffffffffffe00ull) >> l.cb;
 }
 
-static void set_refcount(struct hdi_ram_dev *rd, uint64_t cl, uint64_t v)
+static void set_refcount(struct ram_dev *rd, uint64_t cl, uint64_t v)
 {
 	struct layout l = layout_of(rd);
 	uint32_t rbb = l.cb + 3 - l.order, bits = 1u << l.order;
@@ -168,7 +168,7 @@ static void set_refcount(struct hdi_ram_dev *rd, uint64_t cl, uint64_t v)
 	*p = (uint8_t)((*p & ~m) | ((v << (bit % 8)) & m));
 }
 
-static uint64_t get_refcount(const struct hdi_ram_dev *rd, uint64_t cl)
+static uint64_t get_refcount(const struct ram_dev *rd, uint64_t cl)
 {
 	struct layout l = layout_of(rd);
 	uint32_t rbb = l.cb + 3 - l.order, bits = 1u << l.order;
@@ -187,7 +187,7 @@ TEST(qcow2_check_clean_every_width_and_workspace)
 	for (i = 0; i < 3; i++) {
 		for (rbits = 1; rbits <= 64; rbits <<= 1) {
 			struct geo g = { cbs[i], rbits, 64u << 20, 24, 3u << 16, false };
-			struct hdi_ram_dev rd, before;
+			struct ram_dev rd, before;
 			struct hdi_qcow2_check a, b;
 			make(&rd, &g, 0);
 			clone(&before, &rd, 0);
@@ -201,8 +201,8 @@ TEST(qcow2_check_clean_every_width_and_workspace)
 			CHECK(a.image_end_offset > 0 && a.image_end_offset <= rd.size +
 			      (1ull << g.cb));
 			CHECK(rd.size == before.size && !memcmp(rd.data, before.data, rd.size));
-			hdi_ram_dev_free(&before);
-			hdi_ram_dev_free(&rd);
+			ram_dev_free(&before);
+			ram_dev_free(&rd);
 		}
 	}
 }
@@ -210,7 +210,7 @@ TEST(qcow2_check_clean_every_width_and_workspace)
 TEST(qcow2_check_read_only_never_writes)
 {
 	struct geo g = { 12, 16, 16u << 20, 8, 1u << 20, false };
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_qcow2_check res;
 	hdi_qcow2_t q;
 	void *ws = malloc(WS_BIG);
@@ -228,14 +228,14 @@ TEST(qcow2_check_read_only_never_writes)
 	CHECK_EQ(open_img(&rd, &q, ws, WS_BIG, 0), HDI_OK);
 	CHECK_EQ(hdi_qcow2_check(&q, HDI_QCOW2_REPAIR_ALL, &res), HDI_EROFS);
 	hdi_qcow2_close(&q);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 	free(ws);
 }
 
 TEST(qcow2_check_leak_found_and_freed)
 {
 	struct geo g = { 12, 16, 16u << 20, 8, 1u << 20, false };
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	struct hdi_qcow2_check res;
 	uint64_t cl;
 	make(&rd, &g, 0);
@@ -251,7 +251,7 @@ TEST(qcow2_check_leak_found_and_freed)
 	CHECK_EQ(check(&rd, WS_BIG, 0, &res), HDI_OK);
 	CHECK(clean(&res));
 	CHECK(data_ok(&rd, &g));
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 /* The refcount block is gone: the structure is rebuilt after the end of
@@ -260,7 +260,7 @@ TEST(qcow2_check_leak_found_and_freed)
 TEST(qcow2_check_rebuild_many_windows)
 {
 	struct geo g = { 9, 64, 8u << 20, 900, 4096, false };
-	struct hdi_ram_dev rd, big;
+	struct ram_dev rd, big;
 	struct hdi_qcow2_check res, res2;
 	struct layout l;
 	make(&rd, &g, 0);
@@ -280,17 +280,17 @@ TEST(qcow2_check_rebuild_many_windows)
 	CHECK(clean(&res));
 	CHECK(ld(rd.data + 48, 8) != l.rt);   /* a new table */
 	CHECK(data_ok(&rd, &g));
-	hdi_ram_dev_free(&big);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&big);
+	ram_dev_free(&rd);
 }
 
 /* A power cut at every write of a repair, with pending writes dropped,
  * applied in random order or torn: the image never gets worse than it
  * was, its data stays, and a later repair finishes the job. */
-static void power_cuts(const struct geo *g, void (*damage)(struct hdi_ram_dev *),
+static void power_cuts(const struct geo *g, void (*damage)(struct ram_dev *),
 		       uint64_t min_writes)
 {
-	struct hdi_ram_dev rd, t;
+	struct ram_dev rd, t;
 	struct hdi_qcow2_check res, before;
 	uint64_t k;
 	int mode, done;
@@ -303,7 +303,7 @@ static void power_cuts(const struct geo *g, void (*damage)(struct hdi_ram_dev *)
 			clone(&t, &rd, 1);
 			t.cut_after_writes = k;
 			done = check(&t, WS_SMALL, HDI_QCOW2_REPAIR_ALL, &res) == HDI_OK;
-			hdi_ram_dev_power_cycle(&t, mode, (uint32_t)k * 31u + (uint32_t)mode);
+			ram_dev_power_cycle(&t, mode, (uint32_t)k * 31u + (uint32_t)mode);
 			CHECK_EQ(check(&t, WS_BIG, 0, &res), HDI_OK);
 			CHECK(res.corruptions <= before.corruptions);
 			CHECK_EQ(res.check_errors, 0);
@@ -311,20 +311,20 @@ static void power_cuts(const struct geo *g, void (*damage)(struct hdi_ram_dev *)
 			CHECK_EQ(check(&t, WS_BIG, HDI_QCOW2_REPAIR_ALL, &res), HDI_OK);
 			CHECK_EQ(check(&t, WS_BIG, 0, &res), HDI_OK);
 			CHECK(clean(&res));
-			hdi_ram_dev_free(&t);
+			ram_dev_free(&t);
 		}
 		CHECK(done && k > min_writes);   /* cut at every write */
 	}
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
-static void zero_refcount(struct hdi_ram_dev *rd)
+static void zero_refcount(struct ram_dev *rd)
 {
 	set_refcount(rd, data_cluster(rd, 0), 0);
 	set_refcount(rd, data_cluster(rd, 1u << 20), 3);
 }
 
-static void leaks_and_flags(struct hdi_ram_dev *rd)
+static void leaks_and_flags(struct ram_dev *rd)
 {
 	set_refcount(rd, data_cluster(rd, 0), 2);
 	set_refcount(rd, data_cluster(rd, 2u << 20), 2);
@@ -347,7 +347,7 @@ TEST(qcow2_check_power_cut_during_leak_repair)
 TEST(qcow2_check_io_errors)
 {
 	struct geo g = { 12, 16, 16u << 20, 6, 1u << 20, false };
-	struct hdi_ram_dev rd, t;
+	struct ram_dev rd, t;
 	struct hdi_qcow2_check res, before;
 	uint64_t k;
 	int r, ok_reads = 0, ok_writes = 0;
@@ -363,7 +363,7 @@ TEST(qcow2_check_io_errors)
 		if (r == HDI_OK && t.fail_read_at > t.nreads)
 			ok_reads = 1;   /* no read left to fail */
 		CHECK(!memcmp(t.data, rd.data, rd.size));
-		hdi_ram_dev_free(&t);
+		ram_dev_free(&t);
 	}
 	CHECK(ok_reads);
 	for (k = 1; k < 300 && !ok_writes; k++) {
@@ -377,10 +377,10 @@ TEST(qcow2_check_io_errors)
 		CHECK_EQ(check(&t, WS_BIG, 0, &res), HDI_OK);
 		CHECK(res.corruptions <= before.corruptions);
 		CHECK(data_ok(&t, &g));
-		hdi_ram_dev_free(&t);
+		ram_dev_free(&t);
 	}
 	CHECK(ok_writes);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 /* A lazy-refcounts image left open (a crash) is dirty; opening it for
@@ -388,7 +388,7 @@ TEST(qcow2_check_io_errors)
 TEST(qcow2_check_dirty_image_repaired_at_rw_open)
 {
 	struct geo g = { 12, 16, 16u << 20, 10, 512u << 10, true };
-	struct hdi_ram_dev rd, t;
+	struct ram_dev rd, t;
 	struct hdi_qcow2_check res;
 	hdi_qcow2_t q;
 	void *ws = malloc(WS_BIG);
@@ -403,7 +403,7 @@ TEST(qcow2_check_dirty_image_repaired_at_rw_open)
 	CHECK(clean(&res));
 	CHECK(data_ok(&t, &g));
 	/* refcounts the crash never wrote: the open rebuilds them */
-	hdi_ram_dev_free(&t);
+	ram_dev_free(&t);
 	clone(&t, &rd, 0);
 	zero_refcount(&t);
 	CHECK_EQ(check(&t, WS_SMALL, 0, &res), HDI_OK);
@@ -414,13 +414,13 @@ TEST(qcow2_check_dirty_image_repaired_at_rw_open)
 	CHECK(clean(&res));
 	CHECK(data_ok(&t, &g));
 	/* check --repair clears the dirty bit itself too */
-	hdi_ram_dev_free(&t);
+	ram_dev_free(&t);
 	clone(&t, &rd, 0);
 	CHECK_EQ(check(&t, WS_SMALL, HDI_QCOW2_REPAIR_ALL, &res), HDI_OK);
 	CHECK(!(ld(t.data + 72, 8) & HDI_QCOW2_INCOMPAT_DIRTY));
 	CHECK_EQ(check(&t, WS_SMALL, 0, &res), HDI_OK);
 	CHECK(clean(&res));
-	hdi_ram_dev_free(&t);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&t);
+	ram_dev_free(&rd);
 	free(ws);
 }

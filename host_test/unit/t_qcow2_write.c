@@ -12,7 +12,7 @@
 #define WS HDI_QCOW2_WORKSPACE_MIN
 
 struct img {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	hdi_qcow2_t q;
 	void *ws;
 	uint8_t *model;
@@ -51,14 +51,14 @@ static void img_new(struct img *m, uint64_t size, uint32_t cbits, uint32_t rbits
 	c.cluster_bits = cbits;
 	c.refcount_bits = rbits;
 	c.extended_l2 = extl2;
-	CHECK_EQ(hdi_ram_dev_init(&m->rd, 0, 1ull << 32, granule, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&m->rd, 0, 1ull << 32, granule, 0), HDI_OK);
 	CHECK_EQ(hdi_qcow2_create(&m->rd.bdev, &c, m->ws, WS), HDI_OK);
 	CHECK_EQ(img_open(m, HDI_QCOW2_RDWR, WS), HDI_OK);
 }
 
 static void img_free(struct img *m)
 {
-	hdi_ram_dev_free(&m->rd);
+	ram_dev_free(&m->rd);
 	free(m->ws);
 	free(m->model);
 }
@@ -286,7 +286,7 @@ TEST(qcow2_write_refusals)
 		c.refcount_bits = 16;
 		c.backing_file = "base.raw";
 		c.backing_format = "raw";
-		CHECK_EQ(hdi_ram_dev_init(&m.rd, 0, 1ull << 30, 512, 0), HDI_OK);
+		CHECK_EQ(ram_dev_init(&m.rd, 0, 1ull << 30, 512, 0), HDI_OK);
 		CHECK_EQ(hdi_qcow2_create(&m.rd.bdev, &c, m.ws, WS), HDI_OK);
 		CHECK_EQ(img_open(&m, HDI_QCOW2_RDWR | HDI_QCOW2_NO_BACKING, WS), HDI_OK);
 		CHECK_EQ(hdi_qcow2_write(&m.q, 100, b, 10), HDI_EROFS);
@@ -340,7 +340,7 @@ TEST(qcow2_write_lazy_dirty_bit_and_autoclear)
 	c.cluster_bits = 16;
 	c.refcount_bits = 16;
 	c.lazy_refcounts = true;
-	CHECK_EQ(hdi_ram_dev_init(&m.rd, 0, 1ull << 30, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&m.rd, 0, 1ull << 30, 512, 0), HDI_OK);
 	CHECK_EQ(hdi_qcow2_create(&m.rd.bdev, &c, m.ws, WS), HDI_OK);
 	m.rd.data[95] |= 0x80;                   /* an unknown autoclear bit */
 	CHECK_EQ(img_open(&m, HDI_QCOW2_RDWR, WS), HDI_OK);

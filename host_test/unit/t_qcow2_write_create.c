@@ -31,7 +31,7 @@ static uint64_t refcount(const uint8_t *img, uint64_t cs, uint32_t order,
 
 /* Every cluster up to the end of the metadata has refcount 1, and the
  * counted clusters are exactly the header, table, blocks and L1. */
-static void verify(struct hdi_ram_dev *rd, const struct hdi_qcow2_create_opts *o,
+static void verify(struct ram_dev *rd, const struct hdi_qcow2_create_opts *o,
 		   int fresh)
 {
 	const uint8_t *img = rd->data;
@@ -72,9 +72,9 @@ static void verify(struct hdi_ram_dev *rd, const struct hdi_qcow2_create_opts *o
 static void run(struct hdi_qcow2_create_opts *o, uint32_t granule,
 		size_t ws_size, uint8_t junk)
 {
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	void *ws = malloc(ws_size);
-	CHECK_EQ(hdi_ram_dev_init(&rd, 0, 1ull << 32, granule, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 0, 1ull << 32, granule, 0), HDI_OK);
 	if (junk) {
 		/* a device that held something else: metadata must be zeroed */
 		CHECK_EQ(hdi_bdev_ensure_size(&rd.bdev, 8u << 20), HDI_OK);
@@ -82,7 +82,7 @@ static void run(struct hdi_qcow2_create_opts *o, uint32_t granule,
 	}
 	CHECK_EQ(hdi_qcow2_create(&rd.bdev, o, ws, ws_size), HDI_OK);
 	verify(&rd, o, !junk);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 	free(ws);
 }
 
@@ -122,7 +122,7 @@ TEST(qcow2_create_every_refcount_width)
 TEST(qcow2_create_v2_backing_extl2)
 {
 	struct hdi_qcow2_create_opts o = opts(10u << 20, 16, 16);
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	char ws[16384];
 	o.version = 2;
 	o.backing_file = "base.img";
@@ -136,19 +136,19 @@ TEST(qcow2_create_v2_backing_extl2)
 	o = opts(1u << 20, 9, 16);
 	o.backing_file = "dir/base.qcow2";
 	o.backing_format = "qcow2";
-	CHECK_EQ(hdi_ram_dev_init(&rd, 0, 1u << 24, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 0, 1u << 24, 512, 0), HDI_OK);
 	CHECK_EQ(hdi_qcow2_create(&rd.bdev, &o, ws, sizeof ws), HDI_OK);
 	CHECK_EQ(be(rd.data + 16, 4), 14);
 	CHECK(memcmp(rd.data + be(rd.data + 8, 8), "dir/base.qcow2", 14) == 0);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(qcow2_create_refuses_bad_options)
 {
 	struct hdi_qcow2_create_opts o;
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	char ws[16384], name[600];
-	CHECK_EQ(hdi_ram_dev_init(&rd, 0, 1u << 24, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 0, 1u << 24, 512, 0), HDI_OK);
 #define REFUSE(setup, code) do { o = opts(1u << 20, 16, 16); setup; \
 	CHECK_EQ(hdi_qcow2_create(&rd.bdev, &o, ws, sizeof ws), code); } while (0)
 	REFUSE(o.version = 2; o.lazy_refcounts = true, HDI_EINVAL);
@@ -168,31 +168,31 @@ TEST(qcow2_create_refuses_bad_options)
 	o = opts(1u << 20, 16, 16);
 	CHECK_EQ(hdi_qcow2_create(&rd.bdev, &o, ws, 1024), HDI_ENOMEM);
 	CHECK_EQ(rd.nwrites, 0);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(qcow2_create_fixed_device_too_small)
 {
 	struct hdi_qcow2_create_opts o = opts(1u << 30, 21, 16);
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	char ws[16384];
-	CHECK_EQ(hdi_ram_dev_init(&rd, 1u << 20, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 1u << 20, 0, 512, 0), HDI_OK);
 	CHECK_EQ(hdi_qcow2_create(&rd.bdev, &o, ws, sizeof ws), HDI_ENOSPC);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(qcow2_create_write_error_passes_up)
 {
 	struct hdi_qcow2_create_opts o = opts(1u << 30, 16, 16);
-	struct hdi_ram_dev rd;
+	struct ram_dev rd;
 	char ws[16384];
-	CHECK_EQ(hdi_ram_dev_init(&rd, 1u << 20, 0, 512, 0), HDI_OK);
+	CHECK_EQ(ram_dev_init(&rd, 1u << 20, 0, 512, 0), HDI_OK);
 	rd.fail_write_at = 2;
 	rd.fail_code = HDI_ETIMEDOUT;
 	CHECK_EQ(hdi_qcow2_create(&rd.bdev, &o, ws, sizeof ws), HDI_ETIMEDOUT);
 	/* the header is written last: no half-made image looks valid */
 	CHECK(be(rd.data, 4) != 0x514649fb);
-	hdi_ram_dev_free(&rd);
+	ram_dev_free(&rd);
 }
 
 TEST(qcow2_create_preallocate_metadata_16k)
@@ -203,13 +203,13 @@ TEST(qcow2_create_preallocate_metadata_16k)
 		struct hdi_qcow2_opts oo;
 		struct hdi_qcow2_check c;
 		struct hdi_qcow2_extent x;
-		struct hdi_ram_dev rd;
+		struct ram_dev rd;
 		hdi_qcow2_t q;
 		static char ws[HDI_QCOW2_WORKSPACE_MIN];
 		char buf[4096];
 		uint64_t off;
 		o.preallocate_metadata = true;
-		CHECK_EQ(hdi_ram_dev_init(&rd, 0, 1ull << 32, 512, 0), HDI_OK);
+		CHECK_EQ(ram_dev_init(&rd, 0, 1ull << 32, 512, 0), HDI_OK);
 		CHECK_EQ(hdi_qcow2_create(&rd.bdev, &o, ws, sizeof ws), HDI_OK);
 		memset(&oo, 0, sizeof oo);
 		oo.workspace = ws;
@@ -227,6 +227,6 @@ TEST(qcow2_create_preallocate_metadata_16k)
 		CHECK_EQ(hdi_qcow2_read(&q, (2u << 20) + 5, buf, sizeof buf), HDI_OK);
 		CHECK(buf[0] == 0 && buf[4095] == 0);
 		CHECK_EQ(hdi_qcow2_close(&q), HDI_OK);
-		hdi_ram_dev_free(&rd);
+		ram_dev_free(&rd);
 	}
 }

@@ -139,6 +139,10 @@ int hdi_mbr_add_logical(struct hdi_mbr *m, uint32_t ebr, uint32_t start,
 /* Deletes partition n: a primary slot is zeroed (an extended takes its
  * logicals along); a logical leaves the chain, later ones renumber. */
 int hdi_mbr_delete(struct hdi_mbr *m, unsigned n);
+/* Starts a new, empty table whatever sector 0 held (a GPT's protective
+ * MBR too): the next write keeps only the boot code (0..439) and writes
+ * disk_id and four empty entries. */
+void hdi_mbr_reset(struct hdi_mbr *m, uint32_t disk_id);
 /* Deletes every partition; boot code and signature stay. */
 int hdi_mbr_clear(struct hdi_mbr *m);
 /* Type or active flag of partition n; CHS and position stay. Changing a

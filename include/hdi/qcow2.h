@@ -16,13 +16,13 @@ typedef struct { uint64_t opaque_[HDI_QCOW2_STATE_SIZE / 8]; } hdi_qcow2_t;
 /* Minimum workspace for every operation on images without compressed
  * clusters, whatever the cluster size. More workspace = bigger caches. */
 #define HDI_QCOW2_WORKSPACE_MIN 16384u
-/* Workspace that also reads compressed clusters of the given size: the
- * compressed bytes (up to 2 clusters, as the L2 descriptor allows), one
- * decompressed cluster and the inflate tables. A smaller workspace still
- * opens such images; reading a compressed cluster then fails with
- * HDI_ENOMEM. */
+/* Workspace that also reads compressed clusters (zlib or zstd) of the
+ * given size: the compressed bytes (up to 2 clusters, as the L2 descriptor
+ * allows), one decompressed cluster and the inflate or zstd tables (16 KiB).
+ * A smaller workspace still opens such images; reading a compressed
+ * cluster then fails with HDI_ENOMEM. */
 #define HDI_QCOW2_WORKSPACE_COMPRESSED(cluster_size) \
-	(HDI_QCOW2_WORKSPACE_MIN + 3u * (size_t)(cluster_size) + 8192u)
+	(HDI_QCOW2_WORKSPACE_MIN + 3u * (size_t)(cluster_size) + 16384u)
 
 #define HDI_QCOW2_MAX_CHAIN 16u          /* backing chain depth cap */
 #define HDI_QCOW2_NAME_MAX 1024u         /* backing file name, snapshot names */
@@ -42,6 +42,19 @@ typedef int (*hdi_qcow2_backing_fn)(void *ctx, const char *name,
 				    const char *fmt, unsigned depth,
 				    struct hdi_bdev **out);
 
+/* A compressor for compressed writes. The core has none of its own (the
+ * kernel build stays free of dependencies); the host tool passes zlib's or
+ * libzstd's. type is the image's compression type (HDI_QCOW2_COMPRESSION_*:
+ * zlib is raw deflate with a 4 KiB window, zstd one or more frames).
+ * Compresses src_len bytes into dst (dst_cap bytes) and sets *dst_len.
+ * Returns HDI_OK, HDI_ENOSPC if the result would not fit in dst_cap (the
+ * data is then stored uncompressed), or another negative code. */
+typedef int (*hdi_qcow2_compress_fn)(void *ctx, uint32_t type, void *dst,
+				     size_t dst_cap, size_t *dst_len,
+				     const void *src, size_t src_len);
+#define HDI_QCOW2_COMPRESSION_ZLIB 0u
+#define HDI_QCOW2_COMPRESSION_ZSTD 1u
+
 struct hdi_qcow2_opts {
 	uint32_t flags;
 	void *workspace;
@@ -49,6 +62,9 @@ struct hdi_qcow2_opts {
 	hdi_qcow2_backing_fn open_backing;   /* NULL: backing refused (EUNSUPP) */
 	void *backing_ctx;
 	unsigned depth;                      /* 0 for the top image */
+	hdi_qcow2_compress_fn compress;      /* NULL: hdi_qcow2_write_compressed
+					      * refused (EUNSUPP) */
+	void *compress_ctx;
 };
 
 int hdi_qcow2_open(hdi_qcow2_t *q, struct hdi_bdev *file,
@@ -67,6 +83,25 @@ int hdi_qcow2_read(hdi_qcow2_t *q, uint64_t off, void *buf, size_t len);
 int hdi_qcow2_write(hdi_qcow2_t *q, uint64_t off, const void *buf, size_t len);
 int hdi_qcow2_write_zeroes(hdi_qcow2_t *q, uint64_t off, uint64_t len);
 int hdi_qcow2_discard(hdi_qcow2_t *q, uint64_t off, uint64_t len);
+/* A compressed write of one whole cluster (QEMU's compressed write, as
+ * qemu-io write -c and qemu-img convert -c do it): off is cluster-aligned
+ * and len is the cluster size, or what is left of the disk for its last
+ * cluster (compressed as if padded with zeros). The cluster is stored
+ * compressed when that is smaller than a cluster, else as a normal
+ * cluster; compressed clusters are packed into shared host clusters as
+ * QEMU packs them. Whatever the cluster held before is replaced. Needs
+ * opts.compress and HDI_QCOW2_WORKSPACE_COMPRESSED(cluster size). */
+int hdi_qcow2_write_compressed(hdi_qcow2_t *q, uint64_t off, const void *buf,
+			       size_t len);
+/* The same, with the cluster compressed by the caller (in other threads,
+ * say): comp holds comp_len bytes that the image's compression type
+ * decodes to buf (padded with zeros to the cluster size). comp_len 0 or
+ * at least the cluster size: buf is stored uncompressed. Give the
+ * compressor cluster size - 1 bytes of room, as QEMU does. Needs neither a
+ * compressor nor the compressed workspace. */
+int hdi_qcow2_write_precompressed(hdi_qcow2_t *q, uint64_t off,
+				  const void *buf, size_t len,
+				  const void *comp, size_t comp_len);
 #define HDI_QCOW2_RESIZE_SHRINK 0x1u
 int hdi_qcow2_resize(hdi_qcow2_t *q, uint64_t new_size, uint32_t flags);
 
@@ -84,7 +119,7 @@ struct hdi_qcow2_info {
 	uint32_t version;            /* 2 or 3 */
 	uint32_t cluster_bits;
 	uint32_t refcount_bits;
-	uint32_t compression_type;   /* 0 zlib, 1 zstd */
+	uint32_t compression_type;   /* HDI_QCOW2_COMPRESSION_* */
 	uint64_t virtual_size;
 	uint64_t file_size;          /* size of the image file device */
 	uint64_t incompatible, compatible, autoclear;
@@ -220,6 +255,7 @@ struct hdi_qcow2_create_opts {
 	const char *backing_file;    /* NULL: none */
 	const char *backing_format;  /* NULL or "raw" / "qcow2" */
 	bool preallocate_metadata;
+	uint32_t compression_type;   /* HDI_QCOW2_COMPRESSION_*; zstd needs v3 */
 };
 int hdi_qcow2_create(struct hdi_bdev *file,
 		     const struct hdi_qcow2_create_opts *o,

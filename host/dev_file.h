@@ -1,12 +1,12 @@
-/* host_test/dev_file.h: a portable stdio FILE block device (64-bit offsets
+/* host/dev_file.h: a portable stdio FILE block device (64-bit offsets
  * on Linux and on Windows/MinGW), used by edqcow2 and the tests. */
-#ifndef HDI_HOST_DEV_FILE_H
-#define HDI_HOST_DEV_FILE_H
+#ifndef HOST_DEV_FILE_H
+#define HOST_DEV_FILE_H
 
 #include <stdio.h>
 #include "hdi/bdev.h"
 
-struct hdi_file_dev {
+struct file_dev {
 	FILE *f;
 	struct hdi_bdev bdev;
 	uint64_t size;
@@ -16,8 +16,8 @@ struct hdi_file_dev {
 /* mode: "rb" or "r+b" (open existing), "w+b" (create/truncate).
  * Granule 1 unless granule is non-zero. Returns HDI_OK or a negative code
  * (errno is left set for the caller's message). */
-int hdi_file_dev_open(struct hdi_file_dev *fd, const char *path,
+int file_dev_open(struct file_dev *fd, const char *path,
 		      const char *mode, uint32_t granule);
-int hdi_file_dev_close(struct hdi_file_dev *fd);
+int file_dev_close(struct file_dev *fd);
 
 #endif

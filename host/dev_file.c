@@ -1,4 +1,4 @@
-/* host_test/dev_file.c: the stdio FILE block device. Growth is a write of
+/* host/dev_file.c: the stdio FILE block device. Growth is a write of
  * one zero byte at the new end, so files stay sparse where the OS allows. */
 #define _FILE_OFFSET_BITS 64
 #define _POSIX_C_SOURCE 200809L
@@ -7,25 +7,25 @@
 #include <string.h>
 #ifdef _WIN32
 #include <io.h>
-#define hdi_fseek _fseeki64
-#define hdi_ftell _ftelli64
+#define file_seek _fseeki64
+#define file_tell _ftelli64
 #else
 #include <unistd.h>
 #include <sys/types.h>
-#define hdi_fseek fseeko
-#define hdi_ftell ftello
+#define file_seek fseeko
+#define file_tell ftello
 #endif
 
-static int seek(struct hdi_file_dev *fd, uint64_t off)
+static int seek(struct file_dev *fd, uint64_t off)
 {
 	if (off > (uint64_t)INT64_MAX)
 		return HDI_EINVAL;
-	return hdi_fseek(fd->f, (int64_t)off, SEEK_SET) ? HDI_EIO : HDI_OK;
+	return file_seek(fd->f, (int64_t)off, SEEK_SET) ? HDI_EIO : HDI_OK;
 }
 
 static int f_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
-	struct hdi_file_dev *fd = ctx;
+	struct file_dev *fd = ctx;
 	size_t got;
 	if (off > fd->size || len > fd->size - off)
 		return HDI_EINVAL;
@@ -42,7 +42,7 @@ static int f_read(void *ctx, uint64_t off, void *buf, size_t len)
 
 static int f_write(void *ctx, uint64_t off, const void *buf, size_t len)
 {
-	struct hdi_file_dev *fd = ctx;
+	struct file_dev *fd = ctx;
 	if (!fd->writable)
 		return HDI_EROFS;
 	if (seek(fd, off) || fwrite(buf, 1, len, fd->f) != len)
@@ -54,7 +54,7 @@ static int f_write(void *ctx, uint64_t off, const void *buf, size_t len)
 
 static int f_flush(void *ctx)
 {
-	struct hdi_file_dev *fd = ctx;
+	struct file_dev *fd = ctx;
 	if (!fd->writable)
 		return HDI_OK;
 	if (fflush(fd->f))
@@ -68,13 +68,13 @@ static int f_flush(void *ctx)
 
 static int f_size(void *ctx, uint64_t *bytes)
 {
-	*bytes = ((struct hdi_file_dev *)ctx)->size;
+	*bytes = ((struct file_dev *)ctx)->size;
 	return HDI_OK;
 }
 
 static int f_grow(void *ctx, uint64_t bytes)
 {
-	struct hdi_file_dev *fd = ctx;
+	struct file_dev *fd = ctx;
 	if (!fd->writable)
 		return HDI_EROFS;
 	if (bytes <= fd->size)
@@ -97,7 +97,7 @@ static const struct hdi_bdev_ops file_ops = {
 	HDI_BDEV_OPS_VERSION, f_read, f_write, f_flush, f_size, f_grow,
 };
 
-int hdi_file_dev_open(struct hdi_file_dev *fd, const char *path,
+int file_dev_open(struct file_dev *fd, const char *path,
 		      const char *mode, uint32_t granule)
 {
 	int64_t end;
@@ -106,7 +106,7 @@ int hdi_file_dev_open(struct hdi_file_dev *fd, const char *path,
 	if (!fd->f)
 		return errno == ENOENT ? HDI_ENOENT : HDI_EIO;
 	fd->writable = strchr(mode, '+') || strchr(mode, 'w');
-	if (hdi_fseek(fd->f, 0, SEEK_END) || (end = hdi_ftell(fd->f)) < 0) {
+	if (file_seek(fd->f, 0, SEEK_END) || (end = file_tell(fd->f)) < 0) {
 		fclose(fd->f);
 		fd->f = NULL;
 		return HDI_EIO;
@@ -119,7 +119,7 @@ int hdi_file_dev_open(struct hdi_file_dev *fd, const char *path,
 	return HDI_OK;
 }
 
-int hdi_file_dev_close(struct hdi_file_dev *fd)
+int file_dev_close(struct file_dev *fd)
 {
 	int r = HDI_OK;
 	if (!fd->f)
