@@ -30,7 +30,7 @@ static int same_path(const char *a, const char *b)
 /* Depth of base in the chain (1: the backing file), 0 if absent. */
 static unsigned base_depth(struct ed_image *im, const char *base)
 {
-	struct hdi_file_dev *f;
+	struct file_dev *f;
 	hdi_qcow2_t *q;
 	const char *p;
 	unsigned d;
@@ -62,7 +62,7 @@ static int find_base(const char *image, const char *base, unsigned *depth)
 
 static int grow_base(struct ed_image *im, unsigned depth, struct hdi_bdev **dev)
 {
-	struct hdi_file_dev *f;
+	struct file_dev *f;
 	hdi_qcow2_t *bq;
 	const char *p;
 	uint64_t size = ed_disk_size(im), bsize = 0;
