@@ -8,7 +8,8 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter %.c %.a,$^)
+	$(call say,CC,$@)
+	$(Q)$(HOST_COMPILE) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LDLIBS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)

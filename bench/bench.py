@@ -13,7 +13,9 @@ to the other tenants far more than qemu-img's thread pool does
 (bench_run.c). The qemu-io comparisons run at nice -10 (see IO_SCHED).
 Environment: BUILD (build dir), BENCH_RUNS, BENCH_WRITES, BENCH_READS,
 BENCH_ALLOCS, BENCH_SCHED / BENCH_IO_SCHED = fifo|nice|none, BENCH_KEEP=1
-(keep BUILD/bench-tmp), BENCH_ONLY=convert,random,alloc,build (sections).
+(keep BUILD/bench-tmp), BENCH_ONLY=convert,random,alloc,build,compress
+(sections); for compress: BENCH_FS_TREE (/usr/share), BENCH_FS_SIZE (1536M),
+BENCH_CRUNS (runs, default 3).
 Always exits 0 unless the harness itself cannot run: it is a benchmark."""
 import json
 import os
@@ -500,7 +502,71 @@ def bench_build():
         shutil.rmtree(d, ignore_errors=True)
 
 
-SECTIONS = ("convert", "random", "alloc", "build")
+def bench_compress():
+    """convert -c of a real file-system image (mke2fs -d of a tree from
+    /usr) against qemu-img convert -c (zlib), and exports of the zlib and
+    zstd images qemu-img makes from it."""
+    tree = os.environ.get("BENCH_FS_TREE", "/usr/share")
+    fs_size = os.environ.get("BENCH_FS_SIZE", "1536M")
+    runs = int(os.environ.get("BENCH_CRUNS", "3"))
+    fs = tmp("fs.raw")
+    must(["mke2fs", "-q", "-F", "-t", "ext4", "-E", "root_owner=0:0,lazy_itable_init=0",
+          "-d", tree, fs, fs_size])
+    used = sizes(fs)
+    with open(fs, "rb") as f:
+        while f.read(8 * MiB):
+            pass
+    oq, qq = tmp("c-ours.qcow2"), tmp("c-qemu.qcow2")
+    jobs = os.cpu_count()
+    res = measure("convert -c: ext4 image of %s (%s, %.0f MiB of data) -> compressed qcow2 "
+                  "(zlib), ours -j %d" % (tree, fs_size, used[1] / MiB, jobs), [
+        ("ours", lambda: rm(oq), [ED, fs, "convert", oq, "-O", "qcow2", "-c"], None),
+        ("qemu", lambda: rm(qq), ["qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2",
+                                  fs, qq], None),
+    ], runs=runs)
+    so, sq = sizes(oq), sizes(qq)
+    p("  size  ours %s\n        qemu %s" % (fmt_size(so), fmt_size(sq)))
+    rt = ratio(res)
+    if rt is not None:
+        p("  ratio ours/qemu-img %.2f" % rt)
+        check_image("convert -c output", oq)
+        compare("convert -c output", oq, "qcow2", fs, "raw")
+    target(rt is not None and rt <= 0.6, "convert -c time ratio ours/qemu-img %s (target <= 0.6)" % (
+        "-" if rt is None else "%.2f" % rt))
+    if so and sq:
+        target(so[0] <= 1.01 * sq[0], "convert -c output size: ours %d KiB vs qemu-img %d KiB, "
+               "%.4fx (target <= 1.01x)" % (so[0] >> 10, sq[0] >> 10, so[0] / sq[0]))
+    if rt is not None:
+        ro, rq = res["ours"]["rss"], res["qemu"]["rss"]
+        target(ro <= 0.5 * rq, "convert -c peak RSS: ours %.1f MiB vs qemu-img %.1f MiB, %.2fx "
+               "(target <= 0.5x)" % (ro / MiB, rq / MiB, ro / rq))
+    row("convert -c (zlib) of a %s ext4 image" % fs_size, res, so, sq)
+    rm(oq)
+
+    zq = tmp("c-qemu-zstd.qcow2")
+    must(["qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", "-o",
+          "compression_type=zstd", fs, zq])
+    for name, img in (("zlib", qq), ("zstd", zq)):
+        orw, qrw = tmp("x-ours.raw"), tmp("x-qemu.raw")
+        res = measure("export: the %s-compressed qcow2 (made by qemu-img) -> raw" % name, [
+            ("ours", lambda: rm(orw), [ED, img, "convert", orw, "-O", "raw"], None),
+            ("qemu", lambda: rm(qrw), ["qemu-img", "convert", "-f", "qcow2", "-O", "raw",
+                                       img, qrw], None),
+        ], runs=runs)
+        rt = ratio(res)
+        if rt is not None:
+            p("  ratio ours/qemu-img %.2f" % rt)
+            compare("%s export output" % name, orw, "raw", fs, "raw")
+        target(rt is not None and rt <= 1.0, "export of a %s image: time ratio ours/qemu-img %s "
+               "(target <= 1.0)" % (name, "-" if rt is None else "%.2f" % rt))
+        row("export of a %s-compressed image -> raw" % name, res)
+        rm(orw)
+        rm(qrw)
+    for f in (fs, qq, zq):
+        rm(f)
+
+
+SECTIONS = ("convert", "random", "alloc", "build", "compress")
 
 
 def main():
@@ -525,6 +591,8 @@ def main():
         bench_alloc()
     if "build" in only:
         bench_build()
+    if "compress" in only:
+        bench_compress()
     if os.environ.get("BENCH_KEEP") != "1":
         shutil.rmtree(TMP, ignore_errors=True)
 

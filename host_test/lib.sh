@@ -2,7 +2,11 @@
 # ("ok NAME", "not ok NAME: why", "skip NAME: why") that run.sh counts.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-B=$ROOT/${BUILD:-build}
+# BUILD may be relative to the repository or absolute.
+case ${BUILD:-build} in
+/*) B=$BUILD ;;
+*) B=$ROOT/${BUILD:-build} ;;
+esac
 ED=${ED:-$B/edqcow2}
 ED_SAN=$B/sanitize/edqcow2
 T=$(mktemp -d "${TMPDIR:-/tmp}/hdi-test.XXXXXX")

@@ -12,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <zlib.h>
+#include <zstd.h>
 #include "hdi/qcow2.h"
 #include "dev_ram.h"
 
 struct op {
 	char kind;          /* w write, z write-zeroes, d discard, f flush, r resize,
+			     * c compressed write (whole 64 KiB clusters),
 			     * S snapshot create, X delete, A apply,
 			     * C commit, R rebase -b "", D amend compat=0.10 */
 	uint64_t off, len;  /* r: off is the new size; S/X: snapshot "s<off>"
@@ -50,6 +53,17 @@ static const struct op wl_compressed[] = {
 	{'w', 1000, 3000}, {'f', 0, 0}, {'w', 64 * K, 64 * K}, {'f', 0, 0},
 	{'w', 130 * K, 200 * K}, {'z', 192 * K + 512, 4 * K}, {'f', 0, 0},
 	{'d', 384 * K, 128 * K}, {'w', 448 * K + 1, 10}, {'f', 0, 0}, {0, 0, 0},
+};
+/* Compressed writes (64 KiB clusters): fresh, over compressed clusters
+ * (their shared host clusters lose a reference), over a normal cluster;
+ * normal writes, zeroes and discards over what they made. Run on a zlib
+ * and a zstd image. */
+static const struct op wl_cwrite[] = {
+	{'c', 512 * K, 128 * K}, {'f', 0, 0}, {'c', 0, 64 * K}, {'c', 704 * K, 192 * K},
+	{'w', 520 * K + 5, 1000}, {'f', 0, 0}, {'c', 64 * K, 128 * K},
+	{'c', 512 * K, 64 * K}, {'z', 768 * K, 64 * K}, {'f', 0, 0},
+	{'d', 576 * K, 64 * K}, {'c', 960 * K, 64 * K}, {'w', 200 * K, 3000},
+	{'f', 0, 0}, {0, 0, 0},
 };
 /* Plain allocation and overwrite; also used with lazy refcounts. */
 static const struct op wl_basic[] = {
@@ -99,6 +113,7 @@ static const struct { const char *name; const struct op *ops; int snap, chain; }
 	{"snapcreate", wl_snapcreate, 1, 0}, {"snapdelete", wl_snapdelete, 1, 0},
 	{"snapapply", wl_snapapply, 1, 0},
 	{"commit", wl_commit, 0, 1}, {"rebase", wl_rebase, 0, 1}, {"amend", wl_amend, 0, 1},
+	{"cwrite", wl_cwrite, 0, 0}, {"cwrite-zstd", wl_cwrite, 0, 0},
 };
 
 static uint8_t *base_img, *base_raw;
@@ -238,14 +253,23 @@ static void model_free(struct model *m)
 	free(m->dirty);
 }
 
+/* Data that compresses to about half: runs of one byte, every fourth
+ * byte from the pattern. */
+static uint8_t cpattern(uint64_t off, unsigned step)
+{
+	return (off & 3u) ? (uint8_t)((off >> 6) + step) : pattern(off, step);
+}
+
 static void model_apply(struct model *m, const struct op *o, unsigned step,
 			uint8_t *buf)
 {
 	uint64_t i;
 	switch (o->kind) {
 	case 'w':
+	case 'c':
 		for (i = 0; i < o->len; i++)
-			buf[i] = m->now[o->off + i] = pattern(o->off + i, step);
+			buf[i] = m->now[o->off + i] = o->kind == 'c' ?
+				cpattern(o->off + i, step) : pattern(o->off + i, step);
 		memset(m->dirty + o->off, 1, o->len);
 		break;
 	case 'z':
@@ -307,6 +331,34 @@ static size_t ws_size(void)
 	return HDI_QCOW2_WORKSPACE_COMPRESSED(64 * K);
 }
 
+/* zlib as QEMU uses it, or zstd: what edqcow2 passes, in short. */
+static int test_compress(void *ctx, uint32_t type, void *dst, size_t cap,
+		    size_t *len, const void *src, size_t n)
+{
+	z_stream z;
+	int r;
+	(void)ctx;
+	if (type == HDI_QCOW2_COMPRESSION_ZSTD) {
+		size_t k = ZSTD_compress(dst, cap, src, n, 3);
+		if (ZSTD_isError(k))
+			return HDI_ENOSPC;
+		*len = k;
+		return HDI_OK;
+	}
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return HDI_ENOMEM;
+	z.next_in = (Bytef *)(uintptr_t)src;
+	z.avail_in = (uInt)n;
+	z.next_out = dst;
+	z.avail_out = (uInt)cap;
+	r = deflate(&z, Z_FINISH);
+	*len = cap - z.avail_out;
+	deflateEnd(&z);
+	return r == Z_STREAM_END ? HDI_OK : HDI_ENOSPC;
+}
+
 /* Runs the workload; returns the first error (or 0). *errors_seen counts
  * operations that returned an error. */
 static int run_workload(struct ram_dev *rd, struct model *m)
@@ -322,17 +374,21 @@ static int run_workload(struct ram_dev *rd, struct model *m)
 	o.flags = HDI_QCOW2_RDWR;
 	o.workspace = ws;
 	o.workspace_size = ws_size();
+	o.compress = test_compress;
 	o.open_backing = chain_base ? open_base : NULL;
 	g_top = rd;
 	top = wrapped(rd);
 	r = hdi_qcow2_open(&q, &top, &o);
 	for (step = 0; r == 0 && ops[step].kind; step++) {
 		const struct op *op = &ops[step];
-		uint8_t tmp[1];
-		(void)tmp;
+		uint64_t i;
 		if (op->kind == 'w') {
 			model_apply(m, op, step + 1, buf);
 			r = hdi_qcow2_write(&q, op->off, buf, op->len);
+		} else if (op->kind == 'c') {
+			model_apply(m, op, step + 1, buf);
+			for (i = 0; r == 0 && i < op->len; i += 64 * K)
+				r = hdi_qcow2_write_compressed(&q, op->off + i, buf + i, 64 * K);
 		} else if (op->kind == 'z') {
 			model_apply(m, op, step + 1, buf);
 			r = hdi_qcow2_write_zeroes(&q, op->off, op->len);

@@ -24,7 +24,8 @@ run_one() {
 	echo "# $name: $(( $(date +%s) - start ))s" >> "$log"
 }
 if [ -z "$filter" ] || [ "$filter" = unit ]; then
-	run_one unit "./$B/unit_tests"
+	case $B in /*) ;; *) B=./$B ;; esac
+	run_one unit "$B/unit_tests"
 fi
 for s in host_test/interop/*.sh; do
 	[ -e "$s" ] || continue

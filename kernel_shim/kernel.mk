@@ -3,20 +3,13 @@
 # no libgcc) and `make demo` (boot it under QEMU). Included by the Makefile.
 K_CC      := $(CROSS_COMPILE)gcc
 K_LD      := $(CROSS_COMPILE)ld
-K_NM      := $(CROSS_COMPILE)nm
 K_OBJCOPY := $(CROSS_COMPILE)objcopy
 KB        := $(BUILD)/kernel
 
-# Flags both i686-linux-gnu- and i686-elf- accept (both default to 32-bit,
-# so no -m32). -O2: under QEMU's TCG the CRC and qcow2 loops dominate.
-K_CFLAGS  := $(CSTD) $(WARN) -O2 -march=i686 -mno-mmx -mno-sse \
-             -ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector \
-             -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
-             -MMD -MP -Iinclude -Ikernel_shim
-# Only the compiler's own freestanding headers (stddef.h, stdint.h, ...),
-# never the target libc's: what a bare i686-elf- toolchain has.
-K_INC      = $(shell $(K_CC) -print-file-name=include 2>/dev/null)
-K_CFLAGS  += $(if $(K_INC),-nostdinc -isystem $(K_INC))
+# The freestanding flags of linker/freestanding.mk (i686 by default: both
+# i686-linux-gnu- and i686-elf- work). -O2: under QEMU's TCG the CRC and
+# qcow2 loops dominate.
+K_CFLAGS  := $(FS_BASE_CFLAGS) $(FS_ARCH_FLAGS) -O2 -MMD -MP -Ikernel_shim
 K_SHIM_CFLAGS = $(K_CFLAGS) -Werror
 K_LDFLAGS := -m elf_i386 -nostdlib --gc-sections -T linker/kernel.ld
 
@@ -29,27 +22,33 @@ K_SHIM_OBJ := $(KB)/kernel_shim/entry.o $(KB)/kernel_shim/mem.o \
 K_LIB      := $(KB)/libhdi.a
 K_DEMO_OBJ := $(K_SHIM_OBJ) $(KB)/kernel_shim/demo.o
 K_TEST_OBJ := $(K_SHIM_OBJ) $(KB)/kernel_shim/ktest.o
+K_GPT_OBJ  := $(K_SHIM_OBJ) $(KB)/kernel_shim/kgpt.o
 
-K_OUT := $(KB)/boot.bin $(KB)/boot-chs.bin $(KB)/kernel.bin $(KB)/ktest.bin
+K_OUT := $(KB)/boot.bin $(KB)/boot-chs.bin $(KB)/kernel.bin $(KB)/ktest.bin \
+         $(KB)/kgpt.bin
 
 kernel: $(K_OUT)
 	@echo "kernel: $(KB)/boot.bin (440 bytes), $(KB)/kernel.bin ($$(wc -c < $(KB)/kernel.bin) bytes), $(KB)/ktest.bin"
 
 $(KB)/core/%.o: core/%.c
 	@mkdir -p $(dir $@)
-	$(K_CC) $(K_CFLAGS) -c $< -o $@
+	$(call say,K-CC,$@)
+	$(Q)$(K_CC) $(K_CFLAGS) -c $< -o $@
 
 $(K_LIB): $(K_CORE_OBJ)
 	@rm -f $@
-	$(CROSS_COMPILE)ar rcs $@ $^
+	$(call say,K-AR,$@)
+	$(Q)$(CROSS_COMPILE)ar rcs $@ $^
 
 $(KB)/kernel_shim/%.o: kernel_shim/%.c
 	@mkdir -p $(dir $@)
-	$(K_CC) $(K_SHIM_CFLAGS) -c $< -o $@
+	$(call say,K-CC,$@)
+	$(Q)$(K_CC) $(K_SHIM_CFLAGS) -c $< -o $@
 
 $(KB)/kernel_shim/%.o: kernel_shim/%.S
 	@mkdir -p $(dir $@)
-	$(K_CC) $(K_SHIM_CFLAGS) -c $< -o $@
+	$(call say,K-AS,$@)
+	$(Q)$(K_CC) $(K_SHIM_CFLAGS) -c $< -o $@
 
 # The boot sector: exactly 440 bytes (boot.S pads with .org and fails to
 # assemble when it outgrows them); boot-chs.bin never tries INT 13h
@@ -65,22 +64,22 @@ $(KB)/boot-chs.o: kernel_shim/boot.S
 	@mkdir -p $(dir $@)
 	$(K_CC) -DFORCE_CHS -c $< -o $@
 
-# No libgcc is linked. Before linking, name every symbol the objects and
-# the library members they pull in need and nobody defines (a 64-bit
-# division helper such as __udivdi3, say), so the failure says what to fix.
+# No libgcc is linked. Before linking, the shared check names every symbol
+# the objects and the library members they pull in need and nobody defines
+# (a 64-bit division helper such as __udivdi3, say), so the failure says
+# what to fix; the linker script supplies the three allowed here.
 define k_link
-	@$(K_LD) -m elf_i386 -r -o $(1:.elf=.all.o) $(2) $(K_LIB)
-	@bad=$$($(K_NM) -u $(1:.elf=.all.o) | awk '{print $$NF}' | sort -u | \
-		grep -vxE '_kernel_sectors|__bss_start|__bss_end' || true); \
-	if [ -n "$$bad" ]; then \
-		echo "kernel: undefined symbols, and no libgcc is linked: $$bad" >&2; exit 1; fi
-	$(K_LD) $(K_LDFLAGS) -Map=$(1:.elf=.map) -o $(1) $(2) $(K_LIB)
+	$(call fs_undef_check,$(1:.elf=.all.o),$(2) $(K_LIB),_kernel_sectors __bss_start __bss_end,kernel)
+	$(call say,K-LD,$(1))
+	$(Q)$(K_LD) $(K_LDFLAGS) -Map=$(1:.elf=.map) -o $(1) $(2) $(K_LIB)
 endef
 
 $(KB)/kernel.elf: $(K_DEMO_OBJ) $(K_LIB) linker/kernel.ld
 	$(call k_link,$@,$(K_DEMO_OBJ))
 $(KB)/ktest.elf: $(K_TEST_OBJ) $(K_LIB) linker/kernel.ld
 	$(call k_link,$@,$(K_TEST_OBJ))
+$(KB)/kgpt.elf: $(K_GPT_OBJ) $(K_LIB) linker/kernel.ld
+	$(call k_link,$@,$(K_GPT_OBJ))
 
 $(KB)/%.bin: $(KB)/%.elf
 	$(K_OBJCOPY) -O binary $< $@

@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "convert_compress.h"
 #include "ed.h"
+#include "ed_compress.h"
 #include "fdisk_ed.h"
 #include "recipe.h"
 
 static const char build_help[] =
-	"usage: edqcow2 OUT build RECIPE [--define NAME=VALUE]... [--dry-run] [-p]\n"
+	"usage: edqcow2 OUT build RECIPE [--define NAME=VALUE]... [--dry-run] [-p] [-j N]\n"
 	"Builds the disk image OUT from RECIPE: an sfdisk script (label, label-id,\n"
 	"partition lines) with image keys (format, size, cluster-size, compat,\n"
 	"refcount-bits, lazy-refcounts, extended-l2, compression, bootcode) and\n"
@@ -23,6 +25,8 @@ static const char build_help[] =
 	"when complete, and the same recipe and files give the same bytes.\n"
 	"  --dry-run   print the layout and write nothing\n"
 	"  -p          show progress\n"
+	"  -j N        compress in N threads (compression: zlib|zstd; default:\n"
+	"              the online CPUs)\n"
 	"See docs/recipe.md.\n";
 
 /* Where the layout is tried when the disk size is auto: a sparse raw file
@@ -32,8 +36,9 @@ static const char build_help[] =
 
 struct slot {
 	unsigned n;               /* partition number, 0: none */
-	uint64_t start, count;    /* sectors */
-	uint8_t type;
+	uint64_t start, count;    /* 512-byte sectors */
+	char type[40];            /* MBR type in hex, or the GPT type's GUID */
+	int extended;             /* the MBR's extended partition */
 };
 
 struct build {
@@ -44,7 +49,11 @@ struct build {
 	const char *out;
 	char *tmp;
 	int dry, progress;
+	unsigned jobs;
 	uint64_t total, done;
+	uint64_t tail;            /* GPT: sectors after the last partition */
+	struct ed_image *im;      /* compressed fill: the image being written */
+	FILE *f[RCP_MAX_PARTS];   /* compressed fill: the payloads, open */
 };
 
 static int parse_args(struct build *b, struct rcp_defines *d, int argc,
@@ -58,6 +67,14 @@ static int parse_args(struct build *b, struct rcp_defines *d, int argc,
 			b->dry = 1;
 		else if (!strcmp(a, "-p"))
 			b->progress = 1;
+		else if (!strcmp(a, "-j") || (!strncmp(a, "-j", 2) && a[2])) {
+			const char *v = a[2] ? a + 2 : (++i < argc ? argv[i] : NULL);
+			char *end;
+			unsigned long n = v ? strtoul(v, &end, 10) : 0;
+			if (!v || !*v || *end || n < 1 || n > 256)
+				return ed_err(b->out, "-j wants a number of threads from 1 to 256");
+			b->jobs = (unsigned)n;
+		}
 		else if (!strncmp(a, "--define=", 9) || (!strncmp(a, "-D", 2) && a[2])) {
 			if (rcp_define(d, a + (a[1] == 'D' ? 2 : 9)))
 				return 1;
@@ -79,15 +96,40 @@ static int parse_args(struct build *b, struct rcp_defines *d, int argc,
 	return 0;
 }
 
-/* A label-id the recipe did not give comes from the recipe's text, so
- * rebuilding gives the same bytes (and never 0, which means "none"). */
+static void guid_from(uint64_t h, unsigned salt, struct hdi_guid *g)
+{
+	unsigned i;
+	for (i = 0; i < 16; i++) {
+		h ^= (uint64_t)(salt + i + 1) * 0x9e3779b97f4a7c15ull;
+		h *= 0x100000001b3ull;
+		g->b[i] = (uint8_t)(h >> 56);
+	}
+	hdi_guid_make_v4(g);
+}
+
+/* What the recipe does not give comes from its text, so rebuilding gives
+ * the same bytes: a dos label-id (never 0, which means "none"), a GPT's
+ * disk GUID and the partitions' GUIDs. */
 static void derive_ids(struct build *b)
 {
 	uint32_t id = (uint32_t)(b->r.hash ^ (b->r.hash >> 32));
-	if (!b->r.has_label_id) {
-		b->s.has_id = 1;
-		b->s.id = id ? id : 0x1dbeefu;
+	unsigned i;
+	if (b->s.label != FD_LABEL_GPT) {
+		if (!b->s.has_id) {
+			b->s.has_id = 1;
+			b->s.id = id ? id : 0x1dbeefu;
+		}
+		return;
 	}
+	if (!b->s.has_gid) {
+		b->s.has_gid = 1;
+		guid_from(b->r.hash, 0, &b->s.gid);
+	}
+	for (i = 0; i < b->s.n; i++)
+		if (!b->s.line[i].has_uuid) {
+			b->s.line[i].has_uuid = 1;
+			guid_from(b->r.hash, i + 1, &b->s.line[i].uuid);
+		}
 }
 
 static char *scratch(struct build *b);
@@ -149,6 +191,31 @@ static int create(struct build *b, const char *path, uint64_t size, int raw)
 	return fclose(f) ? ed_err(path, "cannot create: %s", strerror(errno)) : 0;
 }
 
+static void slot_of(const struct fd_ctx *c, unsigned n, struct slot *sl)
+{
+	const struct hdi_mbr_part *p;
+	unsigned i;
+	memset(sl, 0, sizeof(*sl));
+	sl->n = n;
+	if (c->is_gpt) {
+		for (i = 0; i < c->g.nparts; i++) {
+			const struct hdi_gpt_part *q = &c->g.parts[i];
+			if (q->slot + 1 != n)
+				continue;
+			sl->start = q->first * (c->g.sector / 512);
+			sl->count = (q->last - q->first + 1) * (c->g.sector / 512);
+			hdi_guid_to_str(&q->type, sl->type);
+		}
+		return;
+	}
+	if ((p = hdi_mbr_get(&c->m, n))) {
+		sl->start = p->start;
+		sl->count = p->count;
+		sl->extended = hdi_mbr_is_extended(p->type);
+		snprintf(sl->type, sizeof sl->type, "%x", p->type);
+	}
+}
+
 /* Writes the table on path and reads back where each line went. */
 static int place(struct build *b, const char *path, struct slot *slot)
 {
@@ -160,22 +227,11 @@ static int place(struct build *b, const char *path, struct slot *slot)
 	if (!(c = malloc(sizeof(*c))))
 		return ed_err(path, "out of memory");
 	rc = fd_open(c, path, 0);
-	for (i = 0; !rc && i < b->s.n; i++) {
-		const struct hdi_mbr_part *p = hdi_mbr_get(&c->m, b->s.line[i].result);
-		const struct hdi_gpt_part *g = c->is_gpt ?
-			hdi_gpt_find(&c->g, b->s.line[i].result) : NULL;
-		slot[i].n = b->s.line[i].result;
-		if (c->is_gpt) {
-			/* A GPT partition: sectors of 512 bytes (the recipe's unit). */
-			slot[i].start = g ? g->first : 0;
-			slot[i].count = g ? g->last - g->first + 1 : 0;
-			slot[i].type = 0;
-			continue;
-		}
-		slot[i].start = p ? p->start : 0;
-		slot[i].count = p ? p->count : 0;
-		slot[i].type = p ? p->type : 0;
-	}
+	for (i = 0; !rc && i < b->s.n; i++)
+		slot_of(c, b->s.line[i].result, &slot[i]);
+	/* the backup GPT (its array and header) follows the partitions */
+	if (!rc && c->is_gpt)
+		b->tail = (hdi_gpt_array_sectors(&c->g) + 1) * (c->g.sector / 512);
 	if (c->open)
 		rc = fd_close(c, rc);
 	free(c);
@@ -233,6 +289,7 @@ static int auto_size(struct build *b, struct slot *probe)
 	for (i = 0; i < b->s.n; i++)
 		if (probe[i].start + probe[i].count > end)
 			end = probe[i].start + probe[i].count;
+	end += b->tail;
 	b->disk = (end * 512 + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
 	return 0;
 }
@@ -253,7 +310,7 @@ static int check_fit(struct build *b, const struct slot *probe)
 				       "fit partition %u (%llu bytes)", pt->file,
 				       (unsigned long long)pt->file_size, s->n,
 				       (unsigned long long)(s->count * 512));
-		if (pt->file && hdi_mbr_is_extended(s->type))
+		if (pt->file && s->extended)
 			return rcp_err(&b->r, pt->line, "partition %u is the extended "
 				       "partition; it cannot hold a file", s->n);
 	}
@@ -263,16 +320,21 @@ static int check_fit(struct build *b, const struct slot *probe)
 static void print_layout(const struct build *b)
 {
 	unsigned i;
-	printf("%s: %s, %llu bytes, label %s, id 0x%08x\n", b->out,
-	       b->r.q.format, (unsigned long long)b->disk, b->r.gpt ? "gpt" : "dos",
-	       (unsigned)b->s.id);
+	char id[40];
+	if (b->s.label == FD_LABEL_GPT)
+		hdi_guid_to_str(&b->s.gid, id);
+	else
+		snprintf(id, sizeof id, "0x%08x", (unsigned)b->s.id);
+	printf("%s: %s, %llu bytes, label %s, id %s\n", b->out, b->r.q.format,
+	       (unsigned long long)b->disk,
+	       b->s.label == FD_LABEL_GPT ? "gpt" : "dos", id);
 	if (b->r.bootcode)
 		printf("boot code: %s\n", b->r.bootcode);
-	printf("%4s %12s %12s %5s  %s\n", "part", "start", "sectors", "type", "source");
+	printf("%4s %12s %12s %36s  %s\n", "part", "start", "sectors", "type", "source");
 	for (i = 0; i < b->r.nparts; i++) {
 		const struct slot *s = &b->slot[i];
 		const struct rcp_part *pt = &b->r.part[i];
-		printf("%4u %12llu %12llu %5x  ", s->n, (unsigned long long)s->start,
+		printf("%4u %12llu %12llu %36s  ", s->n, (unsigned long long)s->start,
 		       (unsigned long long)s->count, s->type);
 		if (pt->file)
 			printf("%s (%llu bytes)\n", pt->file,
@@ -347,10 +409,108 @@ static int payload(struct build *b, struct ed_image *im, unsigned i,
 	return r ? 1 : 0;
 }
 
+/* ---- compressed payloads: the disk as `convert -c` would read it ------- */
+
+/* Byte range of payload i on the disk; 0 when it has none. */
+static int span(const struct build *b, unsigned i, uint64_t *s, uint64_t *e)
+{
+	if (!b->r.part[i].file || !b->r.part[i].file_size)
+		return 0;
+	*s = b->slot[i].start * 512;
+	*e = *s + b->r.part[i].file_size;
+	return 1;
+}
+
+static uint64_t cc_zero_run(void *ctx, uint64_t off)
+{
+	struct build *b = ctx;
+	struct hdi_qcow2_extent x;
+	uint64_t next = UINT64_MAX, s, e, run;
+	unsigned i;
+	for (i = 0; i < b->r.nparts; i++) {
+		if (!span(b, i, &s, &e))
+			continue;
+		if (off >= s && off < e)
+			return 0;
+		if (s > off && s < next)
+			next = s;
+	}
+	if (hdi_qcow2_map(&b->im->q, off, &x) < 0 ||
+	    !(x.flags & HDI_QCOW2_MAP_ZERO) || (x.flags & HDI_QCOW2_MAP_DATA))
+		return 0;
+	run = x.start + x.length - off;
+	return next - off < run ? next - off : run;
+}
+
+/* The image as written so far (the tables), with the payloads over it. */
+static int cc_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct build *b = ctx;
+	uint64_t s, e, a, z;
+	unsigned i;
+	int r = ed_read(b->im, off, buf, len);
+	for (i = 0; !r && i < b->r.nparts; i++) {
+		if (!span(b, i, &s, &e) || e <= off || s >= off + len)
+			continue;
+		a = s > off ? s : off;
+		z = e < off + len ? e : off + len;
+		if (fseeko(b->f[i], (off_t)(a - s), SEEK_SET) ||
+		    fread((unsigned char *)buf + (a - off), 1, (size_t)(z - a),
+			  b->f[i]) != (size_t)(z - a))
+			r = HDI_EIO;
+	}
+	return r;
+}
+
+static void cc_progress(void *ctx, uint64_t off)
+{
+	struct build *b = ctx;
+	b->done = off;
+	show(b, 0);
+}
+
+static void cc_fail(void *ctx, int what, int code)
+{
+	struct build *b = ctx;
+	static const char *const whats[] = { "reading the payloads",
+		"writing the image", "compressing" };
+	ed_err_code(b->im, whats[what < 0 || what > 2 ? 1 : what], code);
+}
+
+static int fill_compressed(struct build *b, struct ed_image *im)
+{
+	struct ed_cc cc;
+	unsigned i;
+	int rc = 0;
+	for (i = 0; !rc && i < b->r.nparts; i++)
+		if (b->r.part[i].file && !(b->f[i] = fopen(b->r.part[i].file, "rb")))
+			rc = rcp_err(&b->r, b->r.part[i].line, "file '%s': %s",
+				     b->r.part[i].file, strerror(errno));
+	memset(&cc, 0, sizeof cc);
+	cc.dst = &im->q;
+	cc.size = b->disk;
+	cc.cluster_size = (size_t)1 << b->r.q.o.cluster_bits;
+	cc.type = b->r.q.o.compression_type;
+	cc.jobs = b->jobs;
+	cc.ctx = b;
+	cc.zero_run = cc_zero_run;
+	cc.read = cc_read;
+	cc.progress = cc_progress;
+	cc.fail = cc_fail;
+	b->im = im;
+	b->total = b->disk;
+	if (!rc)
+		rc = ed_cc_copy(&cc);
+	for (i = 0; i < b->r.nparts; i++)
+		if (b->f[i])
+			fclose(b->f[i]);
+	return rc;
+}
+
 static int fill(struct build *b)
 {
 	struct ed_image im;
-	unsigned char *buf;
+	unsigned char *buf = NULL;
 	unsigned i;
 	int rc = 0;
 	if (b->r.bootcode) {
@@ -360,16 +520,18 @@ static int fill(struct build *b)
 	}
 	for (i = 0; i < b->r.nparts; i++)
 		b->total += b->r.part[i].file ? b->r.part[i].file_size : 0;
-	if (!b->total)
+	if (!b->total && !b->r.compression)
 		return 0;
-	if (!(buf = malloc(CHUNK)))
+	if (!b->r.compression && !(buf = malloc(CHUNK)))
 		return ed_err(b->out, "out of memory");
 	if (ed_open(&im, b->tmp, ED_OPEN_RDWR) < 0) {
 		free(buf);
 		return 1;
 	}
 	show(b, 0);
-	for (i = 0; !rc && i < b->r.nparts; i++)
+	if (b->r.compression)
+		rc = fill_compressed(b, &im);
+	for (i = 0; !rc && !b->r.compression && i < b->r.nparts; i++)
 		if (b->r.part[i].file)
 			rc = payload(b, &im, i, buf);
 	if (ed_close(&im))
@@ -382,12 +544,9 @@ static int run(struct build *b)
 {
 	struct slot probe[RCP_MAX_PARTS];
 	int raw = !strcmp(b->r.q.format, "raw"), rc;
-	if (b->r.compression)
-		return rcp_err(&b->r, b->r.compression_line, "compressed payloads "
-			       "are not supported by this edqcow2 yet");
-	if (b->r.gpt)
-		return ed_err(b->r.path, "label: gpt is not supported by this "
-			      "edqcow2 yet");
+	if (b->r.compression && !ed_compress_supported(b->r.q.o.compression_type))
+		return rcp_err(&b->r, b->r.compression_line, "this edqcow2 was built "
+			       "without %s compression", b->r.compression);
 	if (check_bootcode(b) || read_script(b))
 		return 1;
 	if (b->r.size_auto && auto_size(b, probe))

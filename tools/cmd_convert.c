@@ -13,7 +13,8 @@
 #define SPARSE 4096u     /* qemu-img convert's default -S 4k */
 
 static const char *convert_usage =
-	"usage: edqcow2 IMAGE convert OUT -O raw|qcow2 [--snapshot ID|NAME]\n"
+	"usage: edqcow2 IMAGE convert OUT -O raw|qcow2 [--snapshot ID|NAME] [-p]\n"
+	"       edqcow2 convert [-f FMT] -O raw|qcow2 [-o OPTS] [-p] IMAGE OUT\n"
 	"  Writes the virtual disk to OUT. -O raw makes a sparse raw file\n"
 	"  (zero ranges and all-zero 4 KiB blocks become holes), byte for byte\n"
 	"  what qemu-img convert -O raw writes. -O qcow2 options are those of\n"
@@ -90,11 +91,26 @@ static const unsigned char *map_host(struct ed_image *im, uint64_t host,
 	return edr_map(im->file.f, im->file.size, host, n, base, len);
 }
 
+/* -p: qemu-img's progress line, redrawn on one terminal line. */
+static int progress;
+static double shown = -1.0;
+
+static void show(uint64_t done, uint64_t size, int last)
+{
+	double pct = size ? 100.0 * (double)done / (double)size : 100.0;
+	if (!progress || (!last && pct - shown < 0.01))
+		return;
+	shown = pct;
+	printf("    (%.2f/100%%)%s", last ? 100.0 : pct, last ? "\n" : "\r");
+	fflush(stdout);
+}
+
 static int copy_disk(struct ed_image *im, FILE *o, const char *out)
 {
 	unsigned char *buf = malloc(CHUNK);
 	uint64_t size = ed_disk_size(im), off = 0, ext, host;
 	int r = 0;
+	show(0, size, 0);
 	if (!buf)
 		return ed_err(im->path, "out of memory");
 	while (off < size && !r) {
@@ -121,8 +137,11 @@ static int copy_disk(struct ed_image *im, FILE *o, const char *out)
 			r = ed_err(out, "write failed: %s", strerror(errno));
 		edr_unmap(base, mlen);
 		off += n;
+		show(off, size, 0);
 	}
 	free(buf);
+	if (!r)
+		show(size, size, 1);
 	return r;
 }
 
@@ -163,6 +182,8 @@ static int parse_raw(const char *image, int argc, char **argv,
 			i++;
 		else if (!strncmp(argv[i], "-O", 2) && argv[i][2])
 			;
+		else if (!strcmp(argv[i], "-p"))
+			progress = 1;
 		else if (edr_snapshot_opt(argc, argv, &i, snap) == 1)
 			;
 		else if (!*out && argv[i][0] != '-')

@@ -15,6 +15,7 @@
 
 static const char create_help[] =
 	"usage: edqcow2 IMAGE create [SIZE] [options]\n"
+	"       edqcow2 create [-f FMT] [-o OPTS] [-b FILE -F FMT] IMAGE [SIZE]\n"
 	"Makes a new image (an existing file is overwritten).\n"
 	"  --format raw|qcow2        image format (default qcow2)\n"
 	"  --compat 0.10|1.1         qcow2 version 2 or 3 (default 1.1)\n"
@@ -31,7 +32,8 @@ static const char create_help[] =
 	"  -o KEY=VALUE[,...]        qemu-img's spelling: compat, cluster_size,\n"
 	"                            refcount_bits, lazy_refcounts, extended_l2,\n"
 	"                            backing_file, backing_fmt, preallocation,\n"
-	"                            compression_type\n"
+	"                            compression_type, size (-o help lists them)\n"
+	"  -f FMT, -b FILE, -F FMT   qemu-img's --format, --backing, --backing-format\n"
 	"SIZE may be left out with --backing: the backing file's size is used.\n"
 	"SIZE is rounded up to a multiple of 512, as qemu-img does.\n";
 
@@ -59,163 +61,168 @@ void ed_qcow2_opts_init(struct ed_qcow2_opts *c)
 	c->o.cluster_bits = 16;
 	c->o.refcount_bits = 16;
 	c->format = "qcow2";
+	c->prealloc = "off";
 }
 
-/* Option k (an index into names) set to v. */
-static int set_opt(const char *image, struct ed_qcow2_opts *c, size_t k,
-		   const char *a, const char *v)
+struct set_ctx { const char *image; struct ed_qcow2_opts *c; };
+
+static int bad(const char *image, const char *key, const char *v,
+	       const char *want)
+{
+	ed_err(image, "invalid value '%s' for %s (%s)", v ? v : "", key, want);
+	return -1;
+}
+
+static int set_size_opt(const char *image, struct ed_qcow2_opts *c,
+			const char *key, const char *v)
 {
 	uint64_t n;
-	switch (k) {
-	case 0:
-		if (!strcmp(v, "0.10") || !strcmp(v, "v2"))
-			c->o.version = 2;
-		else if (!strcmp(v, "1.1") || !strcmp(v, "v3"))
-			c->o.version = 3;
-		else {
-			ed_err(image, "invalid compatibility level '%s' (0.10 or 1.1)", v);
-			return -1;
-		}
-		c->compat_set = 1;
-		break;
-	case 1:
-		if (ed_parse_size(v, &n) || n < 512 || n > (2u << 20) ||
+	if (!strcmp(key, "size")) {
+		if (!v || ed_parse_size(v, &n))
+			return bad(image, key, v, "a size");
+		c->size = n;
+		return 0;
+	}
+	if (!strcmp(key, "cluster_size")) {
+		if (!v || ed_parse_size(v, &n) || n < 512 || n > (2u << 20) ||
 		    (n & (n - 1))) {
-			ed_err(image, "cluster size must be a power of two between 512 and 2M, not '%s'", v);
+			ed_err(image, "Cluster size must be a power of two between 512 and 2048k, not '%s'",
+			       v ? v : "");
 			return -1;
 		}
 		for (c->o.cluster_bits = 9; (1ull << c->o.cluster_bits) < n;)
 			c->o.cluster_bits++;
-		break;
-	case 2:
-		if (ed_parse_size(v, &n) || n < 1 || n > 64 || (n & (n - 1))) {
-			ed_err(image, "refcount width must be a power of two from 1 to 64, not '%s'", v);
-			return -1;
-		}
-		c->o.refcount_bits = (uint32_t)n;
-		break;
-	case 3:
-		c->backing = v;
-		break;
-	case 4:
-		if (strcmp(v, "raw") && strcmp(v, "qcow2")) {
-			ed_err(image, "backing format must be raw or qcow2, not '%s'", v);
-			return -1;
-		}
-		c->backing_fmt = v;
-		break;
-	case 7:
-		if (strcmp(v, "off") && strcmp(v, "metadata")) {
-			ed_err(image, "preallocation must be off or metadata, not '%s'", v);
-			return -1;
-		}
-		c->o.preallocate_metadata = !strcmp(v, "metadata");
-		break;
-	case 5: case 6:
-		if (strcmp(v, "raw") && strcmp(v, "qcow2")) {
-			ed_err(image, "format must be raw or qcow2, not '%s'", v);
-			return -1;
-		}
-		c->format = v;
-		break;
-	case 8:
-		if (!strcmp(v, "zlib"))
-			c->o.compression_type = HDI_QCOW2_COMPRESSION_ZLIB;
-		else if (!strcmp(v, "zstd"))
-			c->o.compression_type = HDI_QCOW2_COMPRESSION_ZSTD;
-		else {
-			ed_err(image, "compression type must be zlib or zstd, not '%s'", v);
-			return -1;
-		}
-		break;
-	default:
-		ed_err(image, "unknown option %s", a);
+		return 0;
+	}
+	/* refcount_bits */
+	if (!v || ed_parse_size(v, &n) || n < 1 || n > 64 || (n & (n - 1))) {
+		ed_err(image, "Refcount width must be a power of two and may not exceed 64 bits, not '%s'",
+		       v ? v : "");
 		return -1;
 	}
-	return 1;
+	c->o.refcount_bits = (uint32_t)n;
+	return 0;
 }
 
-static const char *const names[] = {
-	"--compat", "--cluster-size", "--refcount-bits", "--backing",
-	"--backing-format", "--format", "-O", "--preallocation",
-	"--compression-type"
-};
-
-/* qemu-img's -o list ("compression_type=zstd,cluster_size=4k"): each key
- * is the long option with '_' for '-' (backing_file and backing_fmt as
- * qemu-img names them; on/off for the flags). */
-static int parse_o(const char *image, struct ed_qcow2_opts *c, char *list)
+static int set_choice(const char *image, struct ed_qcow2_opts *c,
+		      const char *key, const char *v)
 {
-	char *item, *next;
-	for (item = list; item; item = next) {
-		char *v, key[64];
-		size_t k, i;
-		int on;
-		next = strchr(item, ',');
-		if (next)
-			*next++ = 0;
-		v = strchr(item, '=');
-		if (!v || (size_t)(v - item) >= sizeof key - 2) {
-			ed_err(image, "invalid option '%s' in -o (KEY=VALUE)", item);
-			return -1;
-		}
-		*v++ = 0;
-		on = !strcmp(v, "on") || !strcmp(v, "true");
-		if (!strcmp(item, "lazy_refcounts") || !strcmp(item, "extended_l2")) {
-			if (!on && strcmp(v, "off") && strcmp(v, "false")) {
-				ed_err(image, "%s must be on or off, not '%s'", item, v);
-				return -1;
-			}
-			if (item[0] == 'l')
-				c->o.lazy_refcounts = on;
-			else
-				c->o.extended_l2 = on;
-			continue;
-		}
-		if (!strcmp(item, "backing_file"))
-			strcpy(item, "backing");
-		else if (!strcmp(item, "backing_fmt"))
-			strcpy(item, "backing_format");
-		key[0] = key[1] = '-';
-		for (i = 0; item[i]; i++)
-			key[i + 2] = item[i] == '_' ? '-' : item[i];
-		key[i + 2] = 0;
-		for (k = 0; k < sizeof names / sizeof names[0]; k++)
-			if (k != 5 && k != 6 && !strcmp(key, names[k]))
-				break;
-		if (k == sizeof names / sizeof names[0]) {
-			ed_err(image, "Invalid parameter '%s'", item);
-			return -1;
-		}
-		if (set_opt(image, c, k, key, v) < 0)
-			return -1;
+	int b = 0;
+	if (!strcmp(key, "compat")) {
+		if (v && (!strcmp(v, "0.10") || !strcmp(v, "v2")))
+			c->o.version = 2;
+		else if (v && (!strcmp(v, "1.1") || !strcmp(v, "v3")))
+			c->o.version = 3;
+		else
+			return bad(image, key, v, "0.10 or 1.1");
+		return 0;
 	}
-	return 1;
+	if (!strcmp(key, "preallocation")) {
+		if (!v || (strcmp(v, "off") && strcmp(v, "metadata") &&
+			   strcmp(v, "falloc") && strcmp(v, "full")))
+			return bad(image, key, v, "off, metadata, falloc or full");
+		c->prealloc = v;
+		c->o.preallocate_metadata = !strcmp(v, "metadata");
+		return 0;
+	}
+	if (!strcmp(key, "compression_type")) {
+		if (v && !strcmp(v, "zlib"))
+			c->o.compression_type = HDI_QCOW2_COMPRESSION_ZLIB;
+		else if (v && !strcmp(v, "zstd"))
+			c->o.compression_type = HDI_QCOW2_COMPRESSION_ZSTD;
+		else
+			return bad(image, key, v, "zlib or zstd");
+		return 0;
+	}
+	if (ed_parse_bool(v, &b))
+		return bad(image, key, v, "on or off");
+	if (!strcmp(key, "lazy_refcounts"))
+		c->o.lazy_refcounts = b;
+	else
+		c->o.extended_l2 = b;
+	return 0;
+}
+
+static const char o_help[] =
+	"qcow2 options (-o key=value,...):\n"
+	"  size=SIZE                virtual disk size\n"
+	"  compat=0.10|1.1          qcow2 version 2 or 3 (default 1.1)\n"
+	"  cluster_size=SIZE        512 to 2M, a power of two (default 64k)\n"
+	"  refcount_bits=N          1, 2, 4, 8, 16, 32 or 64 (default 16)\n"
+	"  lazy_refcounts=on|off    compat 1.1 only\n"
+	"  extended_l2=on|off       subclusters; compat 1.1, clusters >= 16k\n"
+	"  compression_type=zlib|zstd  for compressed clusters (zstd: compat 1.1)\n"
+	"  preallocation=off|metadata  (falloc and full: measure only)\n"
+	"  backing_file=FILE        backing file (relative to the image)\n"
+	"  backing_fmt=raw|qcow2\n";
+
+/* One qemu-img option name (dashes work too) and its value. */
+static int set_opt(void *ctx, const char *key, const char *v)
+{
+	struct set_ctx *x = ctx;
+	static const char *const keys[] = {
+		"size", "cluster_size", "refcount_bits", "compat",
+		"preallocation", "compression_type", "lazy_refcounts",
+		"extended_l2", "backing_file", "backing_fmt",
+	};
+	char k[32];
+	size_t i, n = strlen(key);
+	if (!strcmp(key, "help") || !strcmp(key, "?")) {
+		fputs(o_help, stdout);
+		exit(0);
+	}
+	if (n >= sizeof k)
+		n = sizeof k - 1;
+	for (i = 0; i < n; i++)
+		k[i] = key[i] == '-' ? '_' : key[i];
+	k[n] = 0;
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (!strcmp(k, keys[i]))
+			break;
+	if (i == sizeof keys / sizeof keys[0]) {
+		ed_err(x->image, "Invalid parameter '%s' (try -o help)", key);
+		return -1;
+	}
+	x->c->set |= 1u << i;
+	if (i < 3)
+		return set_size_opt(x->image, x->c, k, v);
+	if (i < 8)
+		return set_choice(x->image, x->c, k, v);
+	if (!v || !*v)
+		return bad(x->image, key, v, "a name");
+	if (i == 8) {
+		x->c->backing = v;
+		return 0;
+	}
+	if (strcmp(v, "raw") && strcmp(v, "qcow2"))
+		return bad(x->image, key, v, "raw or qcow2");
+	x->c->backing_fmt = v;
+	return 0;
 }
 
 int ed_qcow2_opts_parse(const char *image, struct ed_qcow2_opts *c,
 			int argc, char **argv, int *i)
 {
 	const char *a = argv[*i], *v = NULL;
+	struct set_ctx x = { image, c };
+	/* our long names, qemu-img's short ones, and the -o key each sets */
+	static const struct { const char *opt, *key; } names[] = {
+		{ "--compat", "compat" }, { "--cluster-size", "cluster_size" },
+		{ "--refcount-bits", "refcount_bits" },
+		{ "--backing", "backing_file" }, { "-b", "backing_file" },
+		{ "--backing-format", "backing_fmt" }, { "-F", "backing_fmt" },
+		{ "--preallocation", "preallocation" },
+		{ "--compression-type", "compression_type" },
+		{ "--format", NULL }, { "-O", NULL }, { "-f", NULL },
+		{ "-o", NULL },
+	};
 	size_t k;
-	if (!strcmp(a, "--lazy-refcounts")) {
-		c->o.lazy_refcounts = true;
-		return 1;
-	}
-	if (!strcmp(a, "--extended-l2")) {
-		c->o.extended_l2 = true;
-		return 1;
-	}
-	if (!strcmp(a, "-o") || !strncmp(a, "-o", 2)) {
-		if (!a[2] && *i + 1 >= argc) {
-			ed_err(image, "option -o needs a value");
-			return -1;
-		}
-		/* argv strings are ours to cut up */
-		return parse_o(image, c, a[2] ? argv[*i] + 2 : argv[++*i]);
-	}
+	if (!strcmp(a, "--lazy-refcounts"))
+		return set_opt(&x, "lazy_refcounts", "on") ? -1 : 1;
+	if (!strcmp(a, "--extended-l2"))
+		return set_opt(&x, "extended_l2", "on") ? -1 : 1;
 	for (k = 0; k < sizeof names / sizeof names[0]; k++)
-		if (opt_is(a, names[k], &v))
+		if (opt_is(a, names[k].opt, &v))
 			break;
 	if (k == sizeof names / sizeof names[0])
 		return 0;
@@ -226,7 +233,16 @@ int ed_qcow2_opts_parse(const char *image, struct ed_qcow2_opts *c,
 		}
 		v = argv[++*i];
 	}
-	return set_opt(image, c, k, a, v);
+	if (names[k].key)
+		return set_opt(&x, names[k].key, v) ? -1 : 1;
+	if (!strcmp(names[k].opt, "-o"))
+		return ed_o_each(image, v, set_opt, &x) ? -1 : 1;
+	if (strcmp(v, "raw") && strcmp(v, "qcow2")) {
+		ed_err(image, "format must be raw or qcow2, not '%s'", v);
+		return -1;
+	}
+	c->format = v;
+	return 1;
 }
 
 /* Checks the combination the way qemu-img does, with its wording. */
@@ -243,8 +259,10 @@ int ed_qcow2_opts_check(const char *image, struct ed_qcow2_opts *c)
 		return ed_err(image, "Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
 	if (c->backing_fmt && !c->backing)
 		return ed_err(image, "Backing format cannot be used without backing file");
-	if (c->backing && o->preallocate_metadata)
-		return ed_err(image, "Backing file and preallocation are not supported together");
+	if (c->backing && strcmp(c->prealloc, "off"))
+		return ed_err(image, o->extended_l2
+			? "a backing file with preallocation is not supported"
+			: "Backing file and preallocation can only be used at the same time if extended_l2 is on");
 	if (o->version < 3 && o->compression_type != HDI_QCOW2_COMPRESSION_ZLIB)
 		return ed_err(image, "Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)");
 	return 0;
@@ -309,6 +327,9 @@ int ed_create_qcow2_file(const char *path, struct ed_qcow2_opts *c,
 	struct file_dev fd;
 	void *ws;
 	int r;
+	if (strcmp(c->prealloc, "off") && strcmp(c->prealloc, "metadata"))
+		return ed_err(path, "create: preallocation=%s is not supported (off or metadata)",
+			      c->prealloc);
 	c->o.size = (size + 511u) & ~(uint64_t)511u;
 	c->o.backing_file = c->backing;
 	c->o.backing_format = c->backing_fmt;
@@ -369,11 +390,13 @@ int ed_cmd_create(const char *image, int argc, char **argv)
 	}
 	if (size_arg && ed_parse_size(size_arg, &size))
 		return ed_err(image, "create: invalid size '%s'", size_arg);
+	if (!size_arg && (c.set & ED_SET_SIZE)) {
+		size_arg = "size";
+		size = c.size;
+	}
 	if (!strcmp(c.format, "raw")) {
-		if (c.backing || c.compat_set || c.o.lazy_refcounts ||
-		    c.o.preallocate_metadata ||
-		    c.o.extended_l2 || c.o.cluster_bits != 16 ||
-		    c.o.refcount_bits != 16 || c.o.compression_type)
+		if (c.set & ~(ED_SET_SIZE | ED_SET_PREALLOC) ||
+		    strcmp(c.prealloc, "off"))
 			return ed_err(image, "create: qcow2 options given with --format raw");
 		if (!size_arg)
 			return ed_err(image, "create: SIZE is required");

@@ -39,28 +39,39 @@ static const char usage_text[] =
 /* create-label --force: a GPT that cannot be read is replaced anyway. */
 static int allow_bad_gpt;
 
-/* What fdisk says about a GPT it had to repair in memory. */
+/* What fdisk says about a GPT it had to repair in memory (its words, so
+ * `fdisk list` and `fdisk -l` agree), then what exactly was wrong. */
 static void gpt_report(const struct fd_ctx *c)
 {
-	unsigned st = c->g.status;
+	unsigned st = c->g.status, i;
 	const char *img = c->im.path;
-	if (st & HDI_GPT_S_USED_BACKUP)
-		fprintf(stderr, "edqcow2: %s: the primary GPT %s is corrupt, but "
-			"the backup appears OK, so that will be used.\n", img,
-			st & HDI_GPT_S_PRIMARY_BAD ? "header" : "table (entry array CRC)");
-	else if (st & HDI_GPT_S_BACKUP_BAD)
-		fprintf(stderr, "edqcow2: %s: the backup GPT %s is corrupt, but the "
-			"primary appears OK, so that will be used.\n", img,
-			st & HDI_GPT_S_BACKUP_ARRAY ? "table (entry array CRC)" : "header");
+	uint64_t last = c->g.disk_sectors - 1;
+	uint32_t ee = 0;
+	for (i = 0; i < HDI_MBR_PRIMARIES; i++)
+		if (c->m.p[i].type == HDI_MBR_TYPE_GPT && !ee)
+			ee = c->m.p[i].count;
+	if (st & HDI_GPT_S_PMBR_SIZE)
+		fprintf(stderr, "GPT PMBR size mismatch (%lu != %llu) will be "
+			"corrected by write.\n", (unsigned long)ee,
+			(unsigned long long)(last < 0xFFFFFFFFu ? last : 0xFFFFFFFFu));
+	if (st & HDI_GPT_S_USED_BACKUP) {
+		fprintf(stderr, "The primary GPT table is corrupt, but the backup "
+			"appears OK, so that will be used.\n");
+		fprintf(stderr, "edqcow2: %s: primary GPT: %s\n", img,
+			st & HDI_GPT_S_PRIMARY_BAD ? "the header at LBA 1 is invalid "
+			"(signature, CRC or fields)" : "the entry array CRC does not match");
+	} else if (st & HDI_GPT_S_BACKUP_BAD) {
+		fprintf(stderr, "The backup GPT table is corrupt, but the primary "
+			"appears OK, so that will be used.\n");
+		fprintf(stderr, "edqcow2: %s: backup GPT: %s\n", img,
+			st & HDI_GPT_S_BACKUP_ARRAY ? "the entry array CRC does not match" :
+			"no valid header where the primary says");
+	}
 	if (st & HDI_GPT_S_BACKUP_NOT_END)
-		fprintf(stderr, "edqcow2: %s: the backup GPT table is not on the end "
-			"of the device; an edit moves it there.\n", img);
-	else if (st & HDI_GPT_S_PMBR_SIZE)
-		fprintf(stderr, "edqcow2: %s: the protective MBR does not cover the "
-			"disk; an edit corrects it.\n", img);
+		fprintf(stderr, "The backup GPT table is not on the end of the device.\n");
 	if (st & HDI_GPT_S_MISMATCH)
 		fprintf(stderr, "edqcow2: %s: the primary and backup GPT headers "
-			"differ; the primary is used.\n", img);
+			"describe different tables; the primary is used.\n", img);
 }
 
 static int gpt_open(struct fd_ctx *c, const char *image, int rdwr)
@@ -165,6 +176,16 @@ int fd_gpt_refuse(struct fd_ctx *c)
 	return 1;
 }
 
+/* An edit also puts the backup at the end of a disk that changed size
+ * (fdisk's "will be corrected by write"); when a partition is in the way
+ * the table stays as it is and validation says why. */
+static void gpt_to_disk_end(struct fd_ctx *c)
+{
+	if (c->is_gpt && c->g.kind == HDI_GPT_VALID &&
+	    c->g.alt_lba != c->g.disk_sectors - 1)
+		hdi_gpt_set_disk_sectors(&c->g, c->g.disk_sectors);
+}
+
 int fd_edit(const char *image, fd_edit_fn fn, void *arg)
 {
 	struct fd_ctx *c = malloc(sizeof(*c));
@@ -175,6 +196,8 @@ int fd_edit(const char *image, fd_edit_fn fn, void *arg)
 		return ed_err(image, "out of memory");
 	fd_guid_restart();
 	rc = fd_open(c, image, 0);
+	if (!rc)
+		gpt_to_disk_end(c);
 	if (!rc)
 		rc = fn(c, arg, 0);
 	if (!rc && c->is_gpt && hdi_gpt_validate(&c->g, &gwhy) < 0)
@@ -188,6 +211,8 @@ int fd_edit(const char *image, fd_edit_fn fn, void *arg)
 	}
 	fd_guid_restart();
 	rc = fd_open(c, image, 1);
+	if (!rc)
+		gpt_to_disk_end(c);
 	if (!rc)
 		rc = fn(c, arg, 1);
 	if (!rc && c->is_gpt) {

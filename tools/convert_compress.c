@@ -109,7 +109,9 @@ static int next_cluster(struct ed_cc *c, struct ring *g, uint64_t *off,
 		if (!all_zero(s->in, n)) {
 			memset(s->in + n, 0, g->cs - n);
 			s->off = *off;
-			s->len = n;
+			/* the disk's last cluster: up to its end (the image size
+			 * is whole sectors, the source's may not be) */
+			s->len = n < g->cs ? (size_t)(c->dst_size - *off) : n;
 			s->done = 0;
 			*off += n;
 			return 1;

@@ -10,6 +10,7 @@
 struct ed_cc {
 	hdi_qcow2_t *dst;          /* open for writing */
 	uint64_t size;             /* virtual bytes to copy */
+	uint64_t dst_size;         /* dst's virtual size (size rounded up to 512) */
 	size_t cluster_size;       /* dst's */
 	uint32_t type;             /* dst's compression type */
 	unsigned jobs;             /* worker threads; 0: online CPUs */

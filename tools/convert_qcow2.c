@@ -200,6 +200,7 @@ static int copy_compressed(struct conv *c, const struct ed_qcow2_opts *o)
 	memset(&cc, 0, sizeof cc);
 	cc.dst = &c->dst.q;
 	cc.size = c->size;
+	cc.dst_size = ed_disk_size(&c->dst);
 	cc.cluster_size = (size_t)c->cs;
 	cc.type = o->o.compression_type;
 	cc.jobs = c->jobs;

@@ -56,8 +56,36 @@ int ed_chain_get(struct ed_image *im, unsigned depth, const char **path,
 /* A backing file name resolved against the directory of the image that
  * names it (absolute names, and drive letters on Windows, stay); malloc'd. */
 char *ed_resolve(const char *overlay, const char *name);
-/* "512", "4K", "1M", "2G", "1T" (powers of 1024); 0x hex allowed. */
+/* A size as qemu-img reads it (tools/ed_size.c): "512", "4k", "1.5G",
+ * suffixes b k M G T P E in either case (powers of 1024; KiB/KB too),
+ * a fraction rounded to the nearest byte, 0x hex; at most INT64_MAX. */
 int ed_parse_size(const char *s, uint64_t *out);
+
+/* qemu-img's spellings (tools/ed_args.c). */
+extern int ed_force_share;   /* -U / --force-share was given */
+/* Does a file of that name exist? */
+int ed_is_path(const char *s);
+/* `COMMAND [options] IMAGE...` into our order: *image is the first
+ * positional word (NULL if none) and *nargv (malloc'd) the rest, argv[0]
+ * first. shorts: the command's short options that take a value. With
+ * out_last, the last positional (convert's OUT) moves right after
+ * argv[0]. Prints and returns 1 on error. */
+int ed_qimg_order(const char *shorts, int out_last, int argc, char **argv,
+		  const char **image, int *nargc, char ***nargv);
+/* Options every command takes, in either order, removed from argv:
+ * -f FMT (checked against the image; not for create, where it is the
+ * new format), -U, -q (commands where qemu-img has it: stdout is
+ * silenced); snapshot's -l/-c/-a/-d become list/create/apply/delete. */
+int ed_common_opts(const char *image, int *argc, char **argv);
+/* Refuses (prints, returns 1) a -f FMT that is not what image is. */
+int ed_check_format(const char *image, const char *fmt);
+/* Calls fn for each key[=value] of a qemu-img -o list (",," is a comma);
+ * stops at and returns fn's first non-zero result. key and val stay valid
+ * until the process ends. */
+int ed_o_each(const char *image, const char *list,
+	      int (*fn)(void *ctx, const char *key, const char *val), void *ctx);
+/* on/off, yes/no, true/false (NULL: on). Returns 0, or -1 if neither. */
+int ed_parse_bool(const char *v, int *out);
 /* One line on stderr: "edqcow2: IMAGE: reason". Returns 1 (the exit code). */
 int ed_err(const char *image, const char *fmt, ...)
 	ED_PRINTF(2, 3);
@@ -96,6 +124,8 @@ ED_CMD(ed_cmd_build);         /* tools/cmd_build.c */
 ED_CMD(ed_cmd_fdisk);         /* tools/cmd_fdisk.c */
 ED_CMD(ed_cmd_bootcode);      /* tools/cmd_fdisk.c */
 ED_CMD(ed_cmd_partition);     /* tools/cmd_fdisk.c */
+ED_CMD(ed_cmd_compare);       /* tools/cmd_compare.c */
+ED_CMD(ed_cmd_measure);       /* tools/cmd_measure.c */
 
 /* convert -O qcow2 lives with the write path (tools/convert_qcow2.c);
  * cmd_convert.c calls it when present. Returns the exit code. */

@@ -36,4 +36,18 @@ const unsigned char *edr_map(FILE *f, uint64_t file_size, uint64_t off,
 			     size_t n, void **base, size_t *len);
 void edr_unmap(void *base, size_t len);
 
+/* qemu's block status of im at off (tools/block_status.c): EDR_ST_* in
+ * *st, for *len bytes (at most max). Ranges are cut at the end of an L2
+ * table's reach (l2_reach, from edr_l2_reach), where qemu's qcow2 driver
+ * cuts them; holes of raw files (and raw backing files) read as zeros.
+ * Past the end of the disk: zeros. Returns 0 or a library error. */
+#define EDR_ST_ALLOC  0x1u    /* allocated somewhere in the chain */
+#define EDR_ST_ZERO   0x2u
+#define EDR_ST_DATA   0x4u
+#define EDR_ST_OFFSET 0x8u    /* a host offset is known */
+#define EDR_ST_EOF    0x10u   /* the range reaches the disk's end */
+int edr_block_status(struct ed_image *im, uint64_t l2_reach, uint64_t off,
+		     uint64_t max, unsigned *st, uint64_t *len);
+uint64_t edr_l2_reach(struct ed_image *im);
+
 #endif

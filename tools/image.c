@@ -52,34 +52,6 @@ int ed_wants_help(int argc, char **argv)
 	return 0;
 }
 
-int ed_parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned shift = 0;
-	if (!s || !*s || *s == '-')
-		return HDI_EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return HDI_EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: break;
-	}
-	if (*end == 'i' && shift)
-		end++;
-	if ((*end == 'B' || *end == 'b') && !end[1])
-		end++;
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return HDI_EINVAL;
-	*out = (uint64_t)v << shift;
-	return HDI_OK;
-}
-
 static int probe_qcow2(struct file_dev *fd)
 {
 	unsigned char m[4];

@@ -141,6 +141,7 @@ static int image_key(struct recipe *r, unsigned line, const char *k, const char 
 		argv[1] = NULL;
 		if (ed_qcow2_opts_parse(where, &r->q, 1, argv, &j) != 1)
 			return -1;
+		r->opts_line = line;
 		/* the parser keeps a pointer into arg */
 		r->q.format = strcmp(r->q.format, "raw") ? "qcow2" : "raw";
 		return 1;
@@ -152,6 +153,7 @@ static int image_key(struct recipe *r, unsigned line, const char *k, const char 
 			rcp_err(r, line, "%s wants on or off, not '%s'", k, v);
 			return -1;
 		}
+		r->opts_line = line;
 		return 1;
 	}
 	if (!strcasecmp(k, "size")) {
@@ -177,13 +179,12 @@ static int image_key(struct recipe *r, unsigned line, const char *k, const char 
 		}
 		r->compression = strcasecmp(v, "none") ? (!strcasecmp(v, "zlib") ?
 							  "zlib" : "zstd") : NULL;
-		r->compression_line = line;
+		r->q.o.compression_type = r->compression && !strcmp(r->compression, "zstd")
+					  ? HDI_QCOW2_COMPRESSION_ZSTD
+					  : HDI_QCOW2_COMPRESSION_ZLIB;
+		r->compression_line = r->opts_line = line;
 		return 1;
 	}
-	if (!strcasecmp(k, "label"))
-		r->gpt = !strcasecmp(v, "gpt");
-	else if (!strcasecmp(k, "label-id"))
-		r->has_label_id = 1;
 	return 0;
 }
 
@@ -406,8 +407,13 @@ int rcp_read(struct recipe *r, const char *path, const struct rcp_defines *d)
 		rc = rcp_err(r, 1, "no partition lines");
 	if (!rc)
 		rc = check_parts(r);
-	if (!rc && ed_qcow2_opts_check(path, &r->q))
-		rc = 1;
+	if (!rc) {
+		/* a refused combination names the last option line */
+		char where[1024];
+		snprintf(where, sizeof where, "%s:%u", path, r->opts_line);
+		if (ed_qcow2_opts_check(r->opts_line ? where : path, &r->q))
+			rc = 1;
+	}
 	return rc;
 }
 

@@ -25,13 +25,12 @@ struct recipe {
 	char *script;             /* sfdisk script, line for line the recipe */
 	uint64_t hash;            /* of the recipe text before ${...} */
 	struct ed_qcow2_opts q;   /* format and qcow2 create options */
+	unsigned opts_line;       /* the last line that set one of them */
 	int size_auto;            /* size: auto (the default) */
 	uint64_t size;
 	unsigned size_line;
 	char *bootcode;           /* resolved path, or NULL */
 	unsigned bootcode_line;
-	int gpt;                  /* label: gpt */
-	int has_label_id;
 	const char *compression;  /* NULL: none */
 	unsigned compression_line;
 	unsigned nparts;

@@ -32,7 +32,7 @@ fuzz_maxlen_gpt     := 131072
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) -Ihost_test $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(CLANG) $(HDI_CPPFLAGS) $(CPPFLAGS) -Ihost_test $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/libhdifuzz.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
@@ -40,7 +40,7 @@ $(FUZZ_DIR)/libhdifuzz.a: $(FUZZ_LIB_OBJ)
 
 $(FUZZ_DIR)/fuzz_%: host_test/fuzz/fuzz_%.c host_test/fuzz/fuzz_common.h $(FUZZ_DIR)/libhdifuzz.a
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) -Ihost_test $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libhdifuzz.a -lz
+	$(CLANG) $(HDI_CPPFLAGS) $(CPPFLAGS) -Ihost_test $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libhdifuzz.a $(ZLIB_LIBS)
 
 $(FUZZ_DIR)/seeds/.stamp: host_test/fuzz/make_corpus.sh
 	sh host_test/fuzz/make_corpus.sh $(FUZZ_DIR)/seeds

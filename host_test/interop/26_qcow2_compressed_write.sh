@@ -107,6 +107,18 @@ for ct in zlib zstd; do
 	check "$ct-from-qcow2-same" cmp "$T/j2.qcow2" "$T/re.qcow2"
 done
 
+# a source whose size is not whole sectors: the image is (rounded up), and
+# its last cluster is compressed up to the image's end, as qemu-img does
+head -c 1414577 "$T/src.raw" > "$T/odd.raw"
+for ct in zlib zstd; do
+	rm -f "$T/odd.qcow2" "$T/oddq.qcow2"
+	check "$ct-odd-size" "$ED" "$T/odd.raw" convert "$T/odd.qcow2" -O qcow2 -c -o compression_type=$ct
+	qemu-img convert -c -O qcow2 -o compression_type=$ct "$T/odd.raw" "$T/oddq.qcow2"
+	qcheck "$ct-odd-size-check" "$T/odd.qcow2"
+	check "$ct-odd-size-compare" qemu-img compare -q "$T/odd.qcow2" "$T/oddq.qcow2"
+	expect_eq "$ct-odd-size-counts" "$(counts "$T/odd.qcow2")" "$(counts "$T/oddq.qcow2")"
+done
+
 # write --compressed against qemu-io write -c on twins
 head -c 262144 "$T/src.raw" > "$T/four"
 head -c 65536 /dev/urandom > "$T/rnd"

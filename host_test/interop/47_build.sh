@@ -41,7 +41,7 @@ refused() {
 }
 
 # --- the demo recipe is the step-by-step commands, byte for byte ------------
-if [ -e "$KB/boot.bin" ] && [ -e "$KB/kernel.bin" ]; then
+if out=$(make -C "$ROOT" --no-print-directory BUILD="$B" "$KB/kernel.bin" "$KB/boot.bin" 2>&1); then
 	"$ED" "$T/steps.qcow2" create 8M >/dev/null
 	"$ED" "$T/steps.qcow2" bootcode "$KB/boot.bin"
 	"$ED" "$T/steps.qcow2" fdisk create PrimaryPartition 1M --type da >/dev/null
@@ -50,7 +50,7 @@ if [ -e "$KB/boot.bin" ] && [ -e "$KB/kernel.bin" ]; then
 	check demo-same-as-steps cmp "$T/demo.qcow2" "$T/steps.qcow2"
 	qcheck demo-qemu-check "$T/demo.qcow2"
 else
-	notok demo-build "no kernel in $KB (make kernel)"
+	notok demo-build "building the kernel: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
 fi
 
 # --- a multi-partition recipe: auto sizes, rest, logical partitions ----------
@@ -122,6 +122,52 @@ run raw-dry-run "$E" "$T/dry.img" build "$T/src/raw.recipe" --dry-run
 [ ! -e "$T/dry.img" ] && grep -q 'small.bin (5000 bytes)' "$T/out" && ok raw-dry-run-writes-nothing ||
 	notok raw-dry-run-writes-nothing "$(cat "$T/out")"
 
+# --- GPT: sgdisk finds nothing wrong, GUIDs come from the recipe -----------
+cat > "$T/src/gpt.recipe" <<'R'
+size: auto
+label: gpt
+start=2048, size=auto, type=U, name="EFI system", file=files/kernel.bin
+size=auto, type=L, name=root, file=files/fs.img
+size=4M, type=S, attrs="RequiredPartition"
+R
+run gpt-build "$E" "$T/gpt.qcow2" build "$T/src/gpt.recipe"
+qcheck gpt-qemu-check "$T/gpt.qcow2"
+qemu-img convert -O raw "$T/gpt.qcow2" "$T/gpt.raw"
+if need sgdisk; then
+	sgdisk -v "$T/gpt.raw" > "$T/out" 2>&1
+	grep -q 'No problems found' "$T/out" && ok gpt-sgdisk-v || notok gpt-sgdisk-v "$(head -n 3 "$T/out" | tr '\n' ' ')"
+fi
+expect_eq gpt-layout "$(sfdisk -d "$T/gpt.raw" | grep ' : start=' | sed 's/^.*[^0-9]\([0-9]* : start= *[0-9]*, size= *[0-9]*, type=[^,]*\).*/\1/')" "1 : start=        2048, size=        6144, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
+2 : start=        8192, size=       65536, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
+3 : start=       73728, size=        8192, type=0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"
+# auto size: the last partition's end, the backup table, rounded to 1 MiB
+expect_eq gpt-auto-size "$(stat -c %s "$T/gpt.raw")" $((41 * 1048576))
+payload_is gpt-p1 "$T/gpt.qcow2" 2048 "$T/src/files/kernel.bin" 1
+payload_is gpt-p2 "$T/gpt.qcow2" 8192 "$T/src/files/fs.img" 2
+run gpt-build2 "$E" "$T/gpt2.qcow2" build "$T/src/gpt.recipe"
+check gpt-reproducible cmp "$T/gpt.qcow2" "$T/gpt2.qcow2"
+sfdisk -d "$T/gpt.raw" | grep -q 'name="EFI system"' && ok gpt-name || notok gpt-name "no name"
+
+# --- compressed: as convert -c writes them, the same for any -j --------------
+for ct in zlib zstd; do
+	printf '%s\n' "compression: $ct" "size: 64M" "label: dos" "label-id: 0x5eed" \
+		"start=2048, size=auto, file=files/fs.img" "size=auto, file=files/text.txt" > "$T/src/c.recipe"
+	printf '%s\n' "size: 64M" "label: dos" "label-id: 0x5eed" \
+		"start=2048, size=auto, file=files/fs.img" "size=auto, file=files/text.txt" > "$T/src/u.recipe"
+	[ -e "$T/src/files/text.txt" ] || seq 1 400000 > "$T/src/files/text.txt"
+	run "c-$ct-build" "$E" "$T/c.qcow2" build "$T/src/c.recipe" -j 2
+	qcheck "c-$ct-qemu-check" "$T/c.qcow2"
+	"$E" "$T/u.qcow2" build "$T/src/u.recipe" >/dev/null 2>&1
+	check "c-$ct-same-contents" qemu-img compare "$T/c.qcow2" "$T/u.qcow2"
+	n=$(qemu-img check --output=json "$T/c.qcow2" | sed -n 's/.*"compressed-clusters": \([0-9]*\).*/\1/p')
+	[ "${n:-0}" -ge 30 ] && ok "c-$ct-compressed-clusters" || notok "c-$ct-compressed-clusters" "[$n]"
+	qemu-img info "$T/c.qcow2" | grep -q "compression type: $ct" && ok "c-$ct-type" || notok "c-$ct-type" "$(qemu-img info "$T/c.qcow2" | grep compression)"
+	run "c-$ct-j1" "$E" "$T/c1.qcow2" build "$T/src/c.recipe" -j 1
+	run "c-$ct-j3" "$E" "$T/c3.qcow2" build "$T/src/c.recipe" -j 3
+	check "c-$ct-any-j" cmp "$T/c1.qcow2" "$T/c3.qcow2"
+	check "c-$ct-j-vs-default" cmp "$T/c1.qcow2" "$T/c.qcow2"
+done
+
 # --- bad recipes: each names its line and leaves nothing ----------------------
 bad() { printf '%s\n' "$@" > "$T/src/bad.recipe"; }
 bad "size: 64M" "colour: blue" "type=83"
@@ -142,6 +188,12 @@ bad "size: 8M" 'size=4M, file=${NOPE}/x'
 refused bad-undefined 2 "$T/src/bad.recipe"
 bad "size: 8M" "bootcode: files/kernel.bin" "size=4M"
 refused bad-bootcode 2 "$T/src/bad.recipe"
+bad "size: 8M" "label: gpt" "size=4M, name=\"a name that is far too long for a GPT entry of 36\""
+refused bad-gpt-name 3 "$T/src/bad.recipe"
+bad "format: raw" "compression: zlib" "size=4M"
+refused bad-compressed-raw 2 "$T/src/bad.recipe"
+bad "compat: 0.10" "compression: zstd" "size=4M"
+refused bad-zstd-v2 2 "$T/src/bad.recipe"
 
 # --- a kill during the build leaves OUT as it was, and no temporary file -----
 head -c $((48 << 20)) /dev/urandom > "$T/src/files/big.bin"

@@ -9,9 +9,9 @@
 . "$(dirname "$0")/../lib.sh"
 need qemu-system-i386 qemu-img qemu-io sfdisk python3 "${CROSS_COMPILE:-i686-linux-gnu-}gcc" || exit 0
 PY="python3 $ROOT/host_test/interop/50_demo_check.py"
-KB=${BUILD:-build}/kernel
+KB=$B/kernel
 
-if ! out=$(make -C "$ROOT" --no-print-directory "$KB/kernel.bin" "$KB/boot.bin" 2>&1); then
+if ! out=$(make -C "$ROOT" --no-print-directory BUILD="$B" "$KB/kernel.bin" "$KB/boot.bin" 2>&1); then
 	notok build-kernel "$(printf '%s' "$out" | tail -n 5 | tr '\n' ' ')"
 	exit 0
 fi
@@ -21,9 +21,14 @@ ok build-kernel
 helpers=$(${CROSS_COMPILE:-i686-linux-gnu-}nm "$B/kernel/kernel.elf" |
 	grep -E ' (__u?(div|mod)di3|__u?divmoddi4)$' || true)
 expect_eq kernel-no-libgcc "$helpers" ""
-# The documented recipe for linking core into another kernel works.
-check porting-build-core sh "$ROOT/linker/build-core.sh" "$T/core"
-rm -rf "$T/core"
+# The documented recipe for linking core into another kernel works: the
+# freestanding library, headers and pkg-config file land under PREFIX.
+check porting-install-freestanding make -s -C "$ROOT" BUILD="$T/core-build" \
+	CROSS_COMPILE="${CROSS_COMPILE:-i686-linux-gnu-}" PREFIX="$T/core" install-freestanding
+fsname=$(basename "${CROSS_COMPILE:-i686-linux-gnu-}" -)
+check porting-installed-files test -s "$T/core/lib/$fsname/libhdi.a" -a -s "$T/core/include/hdi/hdi.h" \
+	-a -s "$T/core/lib/pkgconfig/hdi-$fsname.pc"
+rm -rf "$T/core" "$T/core-build"
 
 # The boot image, as `make demo` builds it.
 BOOT=$T/hos-demo.qcow2

@@ -7,9 +7,9 @@
 . "$(dirname "$0")/../lib.sh"
 need qemu-system-i386 python3 "${CROSS_COMPILE:-i686-linux-gnu-}gcc" || exit 0
 PY="python3 $ROOT/host_test/interop/50_demo_check.py"
-KB=${BUILD:-build}/kernel
+KB=$B/kernel
 
-if ! out=$(make -C "$ROOT" --no-print-directory "$KB/ktest.bin" "$KB/boot.bin" \
+if ! out=$(make -C "$ROOT" --no-print-directory BUILD="$B" "$KB/ktest.bin" "$KB/boot.bin" \
 		"$KB/boot-chs.bin" 2>&1); then
 	notok build-ktest "$(printf '%s' "$out" | tail -n 5 | tr '\n' ' ')"
 	exit 0
@@ -102,7 +102,7 @@ boot_refuses() {
 	wait "$pid" 2>/dev/null
 	expect_eq "boot-refuses-$n" "$(grep -a -o 'HDI-BOOT: .*' "$T/refuse.log")" "HDI-BOOT: $want"
 }
-make -C "$ROOT" --no-print-directory "$KB/kernel.bin" > /dev/null 2>&1
+make -C "$ROOT" --no-print-directory BUILD="$B" "$KB/kernel.bin" > /dev/null 2>&1
 # The first 32 KiB of the demo kernel: its header asks for more sectors
 # than the 32 KiB partition has.
 head -c 32768 "$B/kernel/kernel.bin" > "$T/kernel-head.bin"

@@ -2,10 +2,11 @@
 # Power loss after every k-th write (pending writes dropped, applied in a
 # random order, or torn) and failure of the k-th read/write/flush, across
 # workloads that grow the refcount table and L1, copy snapshot-shared
-# clusters and overwrite compressed ones, take, delete and apply snapshots,
-# commit into a backing file, flatten, and downgrade to compat 0.10.
-# Ground truth: qemu-img made the base images and their raw contents, and
-# qemu-img check judges the results.
+# clusters, overwrite compressed ones and write compressed clusters (zlib
+# and zstd images), take, delete and apply snapshots, commit into a backing
+# file, flatten, and downgrade to compat 0.10. Ground truth: qemu-img made
+# the base images and their raw contents, and qemu-img check judges the
+# results.
 . "$(dirname "$0")/../lib.sh"
 need qemu-img qemu-io || exit 0
 P=$B/prog_crash
@@ -27,6 +28,10 @@ mk cow cluster_size=4096 1M 'write -P 0x21 0 640k' &&
 	qemu-img snapshot -c snap1 "$T/cow.qcow2" &&
 mk compressed cluster_size=65536 1M 'write -c -P 0x31 0 64k' 'write -c -P 0x32 64k 64k' \
 	'write -c -P 0x33 128k 64k' 'write -c -P 0x34 192k 128k' 'write -c -P 0x35 384k 128k' &&
+mk cwrite cluster_size=65536 1M 'write -c -P 0x61 0 128k' 'write -P 0x62 128k 64k' \
+	'write -c -P 0x63 256k 64k' &&
+mk cwrite-zstd cluster_size=65536,compression_type=zstd 1M 'write -c -P 0x71 0 128k' \
+	'write -P 0x72 128k 64k' 'write -c -P 0x73 256k 64k' &&
 mk basic cluster_size=65536 1M 'write -P 0x41 0 300k' &&
 mk lazy cluster_size=65536,lazy_refcounts=on 1M 'write -P 0x51 0 300k' &&
 mk snapcreate cluster_size=4096 1M 'write -P 0x61 0 300k' 'write -c -P 0x62 512k 64k' &&
@@ -44,8 +49,8 @@ mkbase amend && mk amend "cluster_size=4096,backing_file=$T/amend.qcow2.base,bac
 	'write -P 0xb1 0 100k' 'write -z 200k 200k' 'write -z 700k 4k' ||
 	{ notok crash.setup "qemu-img could not make the base images"; exit 0; }
 
-for w in ${CRASH_WL:-reftable l1grow cow compressed basic lazy snapcreate snapdelete snapapply commit rebase amend}; do
-	# snapshot workloads are sampled more thinly in make test
+for w in ${CRASH_WL:-reftable l1grow cow compressed cwrite cwrite-zstd basic lazy snapcreate snapdelete snapapply commit rebase amend}; do
+	# snapshot and chain workloads are sampled more thinly in make test
 	c=$CUTS; case $w in snap*|commit|rebase|amend) c=$(( (CUTS + 3) / 4 )) ;; esac
 	for mode in power fault-write fault-flush fault-read; do
 		"$P" "$T/$w.qcow2" "$T/$w.raw" "$w" "$mode" --cuts "$c"
