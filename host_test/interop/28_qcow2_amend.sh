@@ -58,7 +58,16 @@ twin up-lazy compat=1.1,lazy_refcounts=on compat=0.10 "$DATA"
 twin lazy-on lazy_refcounts=on compat=1.1 "$DATA"
 twin lazy-off lazy_refcounts=off lazy_refcounts=on "$DATA" "$ZERO"
 twin same-backing "backing_file=$T/base.raw,backing_fmt=raw" "backing_file=$T/base.raw,backing_fmt=raw" "$DATA"
+# refcount width: wider, narrower, sub-byte, with snapshots and compressed
+twin rb64 refcount_bits=64 compat=1.1 "$DATA" "$ZERO" "write -c -P 5 4M 64k"
+twin rb1 refcount_bits=1 compat=1.1 "$DATA" "write -P 6 6M 100k"
+twin rb4-cs512 refcount_bits=4 compat=1.1,cluster_size=512 "$DATA"
+twin rb8-snap refcount_bits=8 compat=1.1 "$DATA" snap:s1 "write -P 7 0 8k"
+twin rb16-from2 refcount_bits=16 refcount_bits=2 "$DATA" snap:s1
+twin rb32-up compat=1.1,refcount_bits=32 compat=0.10 "$DATA"
+twin rb-lazy refcount_bits=8,lazy_refcounts=off lazy_refcounts=on "$DATA" "$ZERO"
 # refused by both
+twin refuse-rb1-snap refcount_bits=1 compat=1.1 "$DATA" snap:s1
 twin refuse-extl2 compat=0.10 extended_l2=on "$DATA"
 twin down-zstd-plain compat=0.10 compression_type=zstd "$DATA"
 twin refuse-zstd compat=0.10 compression_type=zstd "$DATA" "write -c -P 9 1M 64k"
