@@ -23,7 +23,7 @@ CPPFLAGS      ?=
 LDFLAGS       ?=
 LDLIBS        ?=
 
-WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+WARN      := -pedantic -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CSTD      := -std=c99
 # HDI_XFLAGS: extra flags the sub-makes for other systems pass (-Werror...).
 HDI_XFLAGS ?=
@@ -40,6 +40,9 @@ ZLIB_LIBS    ?= $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
 # V=1: full commands; otherwise one short line per step.
 ifeq ($(V),1)
 Q   :=
+say  =
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q   := @
 say  =
 else
 Q   := @
@@ -194,6 +197,14 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/unit_tests $(PROGS) sanitize freestanding
 	@BUILD=$(BUILD) sh host_test/run.sh $(T)
+
+# The portability matrix beyond make test (which runs the big-endian and
+# the Windows builds): every freestanding target, gcc and clang -pedantic.
+matrix: deps
+	@BUILD=$(BUILD) TESTDIR=host_test/matrix sh host_test/run.sh $(T); st=$$?; \
+	if [ -s $(BUILD)/matrix-size.txt ]; then \
+		echo "freestanding .text (-Os), and the helpers the kernel supplies:"; \
+		cat $(BUILD)/matrix-size.txt; fi; exit $$st
 
 # The power-loss and fault campaign at every k (make test samples 40 cut
 # points per workload and mode to stay within its time budget).

@@ -63,7 +63,12 @@ static int c_grow(void *ctx, uint64_t bytes)
 }
 
 static struct hdi_bdev_ops counting = {
-	HDI_BDEV_OPS_VERSION, c_read, c_write, c_flush, c_size, c_grow,
+	.version = HDI_BDEV_OPS_VERSION,
+	.read = c_read,
+	.write = c_write,
+	.flush = c_flush,
+	.size = c_size,
+	.grow = c_grow,
 };
 
 static struct file_dev fdev;

@@ -3,6 +3,13 @@
 #include "hdi/bdev.h"
 #include "util.h"
 
+/* A table of another version may lay its callbacks out differently:
+ * calling through it would jump anywhere. */
+static bool known(const struct hdi_bdev *d)
+{
+	return d->ops && d->ops->version == HDI_BDEV_OPS_VERSION;
+}
+
 static bool aligned(const struct hdi_bdev *d, uint64_t off, size_t len)
 {
 	uint64_t m = d->granule - 1u;
@@ -12,6 +19,8 @@ static bool aligned(const struct hdi_bdev *d, uint64_t off, size_t len)
 int hdi_bdev_read(const struct hdi_bdev *d, uint64_t off, void *buf, size_t len)
 {
 	uint64_t end;
+	if (!known(d))
+		return HDI_EUNSUPP;
 	if (!aligned(d, off, len) || !hdi_add_ok(off, len, &end))
 		return HDI_EINVAL;
 	if (len == 0)
@@ -23,6 +32,8 @@ int hdi_bdev_write(const struct hdi_bdev *d, uint64_t off, const void *buf,
 		   size_t len)
 {
 	uint64_t end;
+	if (!known(d))
+		return HDI_EUNSUPP;
 	if (d->flags & HDI_BDEV_RDONLY)
 		return HDI_EROFS;
 	if (!aligned(d, off, len) || !hdi_add_ok(off, len, &end))
@@ -34,6 +45,8 @@ int hdi_bdev_write(const struct hdi_bdev *d, uint64_t off, const void *buf,
 
 int hdi_bdev_flush(const struct hdi_bdev *d)
 {
+	if (!known(d))
+		return HDI_EUNSUPP;
 	if (d->flags & HDI_BDEV_RDONLY)
 		return HDI_OK;
 	return d->ops->flush ? d->ops->flush(d->ctx) : HDI_OK;
@@ -41,6 +54,8 @@ int hdi_bdev_flush(const struct hdi_bdev *d)
 
 int hdi_bdev_size(const struct hdi_bdev *d, uint64_t *bytes)
 {
+	if (!known(d))
+		return HDI_EUNSUPP;
 	return d->ops->size(d->ctx, bytes);
 }
 

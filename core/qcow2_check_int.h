@@ -1,6 +1,9 @@
-/* core/qcow2_check_int.h: what the check/repair files share (qcow2_check.c
- * counts references, qcow2_repair.c compares, fixes and rebuilds): the
- * check context with its window of host clusters. Private to those two. */
+/* core/qcow2_check_int.h: the check side's internal API: what the check
+ * files share (qcow2_check.c counts references, qcow2_repair.c compares,
+ * fixes and rebuilds, qcow2_check_rounds.c runs the rounds): the check
+ * context with its window of host clusters; and the two entries the
+ * read-write open uses (hdi_qc_check, hdi_qc_repair_dirty). It sits above
+ * the read side (qcow2_int.h) and knows nothing of the write path. */
 #ifndef HDI_QCOW2_CHECK_INT_H
 #define HDI_QCOW2_CHECK_INT_H
 
@@ -68,6 +71,9 @@ void hdi_qc_ck_window(struct ck *c, uint64_t w0);
 /* One walk over every reference in the image (QEMU's calculate_refcounts),
  * counting those that fall into the window. */
 int hdi_qc_ck_calculate(struct ck *c);
+/* Measures the snapshot table as QEMU does (c->sn_size) and counts v3
+ * entries without the extra data QEMU needs in *incomplete. */
+int hdi_qc_ck_snapshot_table(struct ck *c, uint64_t *incomplete);
 /* Raw refcount-table entry i (i < rt_entries), through the cache. */
 int hdi_qc_ck_rt_entry(struct ck *c, uint64_t i, uint64_t *e);
 /* Reads [off, off+len) of the file; bytes past end read as zeros. */
@@ -91,5 +97,19 @@ int hdi_qc_ck_oflag_copied(struct ck *c, uint32_t fix);
 int hdi_qc_ck_rebuild(struct ck *c);
 /* Clears the dirty and corrupt bits in the header (v3). */
 int hdi_qc_ck_mark_clean(struct qcow2 *q);
+
+/* ---- qcow2_check_rounds.c ----------------------------------------------- */
+/* QEMU's qcow2_co_check_locked: counts every reference and compares with
+ * the stored refcounts (counts as qemu-img check's), repairing what repair
+ * (HDI_QCOW2_REPAIR_*) allows; a repair that leaves no corruption clears
+ * the dirty and corrupt bits. res->corruptions/leaks are what remains.
+ * Borrows the workspace (caches must be unpinned). After a repair the
+ * refcount structure may have moved (q->rt_*) and refcounts changed:
+ * allocation hints must be reset. */
+int hdi_qc_check(struct qcow2 *q, uint32_t repair, struct hdi_qcow2_check *res);
+/* Repairs a dirty (lazy refcounts) image as QEMU does at a read-write
+ * open: hdi_qc_check with HDI_QCOW2_REPAIR_ALL; an error if the check
+ * could not run or hit check errors (res.check_errors). */
+int hdi_qc_repair_dirty(struct qcow2 *q);
 
 #endif

@@ -1,6 +1,8 @@
 /* core/qcow2_int.h: the qcow2 driver's internal state (struct qcow2, which
- * lives inside the caller's hdi_qcow2_t) and the internal API the qcow2 core
- * files share: header fields, the slice cache, table lookups, overlap checks.
+ * lives inside the caller's hdi_qcow2_t) and the internal API of its read
+ * side: base helpers, the slice cache, the workspace, table lookups,
+ * overlap checks, reading, snapshots. Nothing here knows the write path:
+ * it is reached only through the q->rw table a read-write open installs.
  *
  * NAMING CONVENTION: every internal function shared between core files is
  * prefixed hdi_qc_ (so rule 7 holds: every non-static symbol starts with
@@ -10,13 +12,20 @@
  * STABILITY: the write-path and check engineers build on this file. Changes
  * after the first commit are additive only.
  *
- * Who owns what:
- *   qcow2_open.c     header, features, extensions, workspace carve-up, errmsg
- *   qcow2_cache.c    the slice cache (hdi_qc_cache_*)
- *   qcow2_cluster.c  L1/L2 lookup, subcluster types, refcount reads, overlap
- *   qcow2_read.c     virtual-disk read, the hdi_bdev view, backing, map
- *   qcow2_snapshot.c snapshot table: list, find, select a read-only view
- *   qcow2_rw_hooks.c hdi_qc_rw_open/flush/close (owned by the write path)
+ * The layers, bottom up; a file calls only into its own layer or below
+ * (host_test/interop/15_layers.sh checks that no two files depend on each
+ * other, and docs/architecture.md draws the graph):
+ *   qcow2_base.c      errors, file I/O                       (this header)
+ *   qcow2_cache.c     the slice cache (hdi_qc_cache_*)       (this header)
+ *   qcow2_workspace.c workspace carve-up, borrow, flush      (this header)
+ *   qcow2_snapshot.c  snapshot table: list, find, read-only views
+ *   qcow2_cluster.c   L1/L2 lookup, subcluster types, refcount reads, overlap
+ *   qcow2_read.c      virtual-disk read, the hdi_bdev view, backing, map
+ *   qcow2_bitmap.c    bitmap directory listing
+ *   qcow2_open.c      header, features, extensions, open/close, info
+ *   -- write side, qcow2_wr.h: guard, allocator, table, write, resize
+ *   -- check side, qcow2_check_int.h: check, repair, check_rounds
+ *   qcow2_rw_hooks.c  the q->rw table, hdi_qcow2_open; qcow2_create.c
  */
 #ifndef HDI_QCOW2_INT_H
 #define HDI_QCOW2_INT_H
@@ -129,6 +138,20 @@ struct qc_l1 {
 	uint64_t disk_size;       /* virtual size seen through this L1 */
 };
 
+/* ---- what only a read-write open adds ---------------------------------- *
+ * The read side never calls the write path, check or repair by name: a
+ * read-write open (hdi_qcow2_open with HDI_QCOW2_RDWR) installs this table
+ * in q->rw, and only that open links the code behind it. NULL: read-only. */
+struct qc_rw_ops {
+	/* after the read-only-safe part of the open; a failure fails it */
+	int (*open)(struct qcow2 *q);
+	/* before the caches are written back (flush, close) */
+	int (*flush)(struct qcow2 *q);
+	int (*close)(struct qcow2 *q);
+	/* a write through the image's hdi_bdev view */
+	int (*write)(struct qcow2 *q, uint64_t off, const void *buf, size_t len);
+};
+
 /* ---- the state ---------------------------------------------------------- */
 #define QC_STATE_MAGIC 0x71633221u
 #define QC_ERRBUF 96u
@@ -200,6 +223,7 @@ struct qcow2 {
 	struct qc_cache rc;       /* refcount table slices and refcount blocks */
 
 	qc_meta_write_fn meta_write_hook;   /* NULL: no check */
+	const struct qc_rw_ops *rw;         /* NULL: read-only open */
 	hdi_qcow2_compress_fn compress;     /* compressed writes (opts) */
 	void *compress_ctx;
 
@@ -209,7 +233,7 @@ struct qcow2 {
 
 	/* The write path's own state: define a struct in your files and
 	 * HDI_STATIC_ASSERT(sizeof(yours) <= sizeof(q->rw_priv)). Zeroed at
-	 * open before hdi_qc_rw_open runs. */
+	 * open before q->rw->open runs. */
 	uint64_t rw_priv[32];
 
 	const char *errmsg;       /* static text or errbuf; never NULL */
@@ -245,7 +269,7 @@ static inline uint64_t hdi_qc_size_to_l1(const struct qcow2 *q, uint64_t size)
 	return (size >> s) + ((size & ((1ull << s) - 1u)) != 0);
 }
 
-/* ---- errors (qcow2_open.c) --------------------------------------------- */
+/* ---- errors (qcow2_base.c) --------------------------------------------- */
 /* Sets q->errmsg to static text msg and returns code. */
 int hdi_qc_err(struct qcow2 *q, int code, const char *msg);
 /* Sets errmsg to "<prefix><decimal num><suffix>" (in q->errbuf). */
@@ -255,7 +279,7 @@ int hdi_qc_err_num(struct qcow2 *q, int code, const char *prefix,
 int hdi_qc_err_str(struct qcow2 *q, int code, const char *prefix,
 		   const char *text, size_t len);
 
-/* ---- file access (qcow2_open.c) ------------------------------------------
+/* ---- file access (qcow2_base.c) ------------------------------------------
  * Byte-granular reads/writes of the image file through q->bounce. These
  * pass device errors up unchanged; they do no range checks of their own. */
 int hdi_qc_pread(struct qcow2 *q, uint64_t off, void *buf, size_t len);
@@ -263,7 +287,7 @@ int hdi_qc_pwrite(struct qcow2 *q, uint64_t off, const void *buf, size_t len);
 /* Is [off, off+len) inside the file (as of q->file_size), overflow-safe? */
 bool hdi_qc_in_file(const struct qcow2 *q, uint64_t off, uint64_t len);
 
-/* ---- workspace (qcow2_open.c) -------------------------------------------
+/* ---- workspace (qcow2_workspace.c) --------------------------------------
  * Lays out bounce, scratch, compressed buffers and both caches over
  * ws[0 .. ws_size - ws_borrowed). Caches must be clean (flushed) and
  * unpinned; their contents are dropped. */
@@ -276,6 +300,10 @@ int hdi_qc_ws_borrow(struct qcow2 *q, size_t want, void **area, size_t *got);
 int hdi_qc_ws_return(struct qcow2 *q);
 /* Bytes the layout needs with no compressed support (<= WORKSPACE_MIN). */
 size_t hdi_qc_ws_min(const struct qcow2 *q);
+/* Writes back both caches; flushes the device if the open is read-write. */
+int hdi_qc_caches_flush(struct qcow2 *q);
+/* hdi_qcow2_flush without the open check: q->rw->flush, then the caches. */
+int hdi_qc_flush(struct qcow2 *q);
 
 /* ---- slice cache (qcow2_cache.c) --------------------------------------- */
 /* Sets up a cache over mem (all of it); slice_size power of two. */
@@ -391,6 +419,13 @@ int hdi_qc_overlap(struct qcow2 *q, uint32_t mask, uint64_t off, uint64_t len);
 /* ---- reading (qcow2_read.c) ------------------------------------------- */
 /* Sets up q->view_dev (granule 512, size = q->view.disk_size). */
 void hdi_qc_view_init(struct qcow2 *q);
+/* The view is writable only on the active disk of a read-write open
+ * (hdi_qc_view_init does this too; snapshot selection needs only this). */
+static inline void hdi_qc_view_flags(struct qcow2 *q)
+{
+	q->view_dev.flags = (!q->rw || q->view_snapshot != UINT32_MAX) ?
+			    HDI_BDEV_RDONLY : 0u;
+}
 /* Is d the virtual disk of an open qcow2 image (so map can descend)? */
 struct qcow2 *hdi_qc_from_bdev(const struct hdi_bdev *d);
 /* Reads virtual bytes [off, off+len) through view l1 (any alignment). */
@@ -414,27 +449,10 @@ struct qc_snap_raw {
 };
 int hdi_qc_snapshot_raw(struct qcow2 *q, uint32_t i, struct qc_snap_raw *out);
 
-/* ---- read/write hooks (qcow2_rw_hooks.c, owned by the write path) ------ */
-/* Called by hdi_qcow2_open after a successful read-only-safe open when
- * HDI_QCOW2_RDWR was asked; a failure fails the open. */
-int hdi_qc_rw_open(struct qcow2 *q);
-/* Called by hdi_qcow2_flush / hdi_qcow2_close (RDWR opens only) before the
- * read side's own cache flush. */
-int hdi_qc_rw_flush(struct qcow2 *q);
-int hdi_qc_rw_close(struct qcow2 *q);
-
-/* ---- check and repair (qcow2_check.c, qcow2_repair.c) ------------------- */
-/* QEMU's qcow2_co_check_locked: counts every reference and compares with
- * the stored refcounts (counts as qemu-img check's), repairing what repair
- * (HDI_QCOW2_REPAIR_*) allows; a repair that leaves no corruption clears
- * the dirty and corrupt bits. res->corruptions/leaks are what remains.
- * Borrows the workspace (caches must be unpinned). After a repair the
- * refcount structure may have moved (q->rt_*) and refcounts changed:
- * allocation hints must be reset. */
-int hdi_qc_check(struct qcow2 *q, uint32_t repair, struct hdi_qcow2_check *res);
-/* Repairs a dirty (lazy refcounts) image as QEMU does at a read-write
- * open: hdi_qc_check with HDI_QCOW2_REPAIR_ALL; an error if the check
- * could not run or hit check errors (res.check_errors). */
-int hdi_qc_repair_dirty(struct qcow2 *q);
+/* ---- open (qcow2_open.c) ---------------------------------------------- */
+/* hdi_qcow2_open with the table a read-write open installs (NULL: the
+ * open refuses HDI_QCOW2_RDWR). */
+int hdi_qc_open(hdi_qcow2_t *h, struct hdi_bdev *file,
+		const struct hdi_qcow2_opts *o, const struct qc_rw_ops *rw);
 
 #endif

@@ -1,252 +1,8 @@
 /* core/qcow2_open.c: opening a qcow2 image: header, feature bits, header
- * extensions, the workspace carve-up, the backing file; close, flush, info,
- * errmsg. Every field is checked against the spec and the file size. */
-#include "hdi/inflate.h"
-#include "hdi/zstd.h"
+ * extensions, the backing file; close, flush, info. Every field is checked
+ * against the spec and the file size. What a read-write open adds comes
+ * in through the q->rw table (qcow2_rw_hooks.c). */
 #include "qcow2_int.h"
-
-/* ---- errors ------------------------------------------------------------- */
-int hdi_qc_err(struct qcow2 *q, int code, const char *msg)
-{
-	q->errmsg = msg;
-	return code;
-}
-
-static size_t put_str(char *dst, size_t pos, size_t cap, const char *s)
-{
-	while (*s && pos + 1 < cap)
-		dst[pos++] = *s++;
-	dst[pos] = 0;
-	return pos;
-}
-
-/* v / 10 in 16-bit steps, so no 64-bit division reaches libgcc. */
-static uint64_t div10(uint64_t v, unsigned *rem)
-{
-	uint64_t quo = 0;
-	uint32_t r = 0;
-	int sh;
-	for (sh = 48; sh >= 0; sh -= 16) {
-		uint32_t cur = (r << 16) | (uint32_t)((v >> sh) & 0xffffu);
-		quo |= (uint64_t)(cur / 10u) << sh;
-		r = cur % 10u;
-	}
-	*rem = r;
-	return quo;
-}
-
-static size_t put_u64(char *dst, size_t pos, size_t cap, uint64_t v)
-{
-	char tmp[21];
-	size_t n = 0;
-	unsigned d;
-	do {
-		v = div10(v, &d);
-		tmp[n++] = (char)('0' + d);
-	} while (v);
-	while (n && pos + 1 < cap)
-		dst[pos++] = tmp[--n];
-	dst[pos] = 0;
-	return pos;
-}
-
-int hdi_qc_err_num(struct qcow2 *q, int code, const char *prefix,
-		   uint64_t num, const char *suffix)
-{
-	size_t p = put_str(q->errbuf, 0, QC_ERRBUF, prefix);
-	p = put_u64(q->errbuf, p, QC_ERRBUF, num);
-	put_str(q->errbuf, p, QC_ERRBUF, suffix ? suffix : "");
-	q->errmsg = q->errbuf;
-	return code;
-}
-
-int hdi_qc_err_str(struct qcow2 *q, int code, const char *prefix,
-		   const char *text, size_t len)
-{
-	size_t p = put_str(q->errbuf, 0, QC_ERRBUF, prefix), i;
-	for (i = 0; i < len && text[i] && p + 1 < QC_ERRBUF; i++) {
-		char ch = text[i];
-		q->errbuf[p++] = (ch >= 0x20 && ch < 0x7f) ? ch : '?';
-	}
-	q->errbuf[p] = 0;
-	q->errmsg = q->errbuf;
-	return code;
-}
-
-/* ---- file access -------------------------------------------------------- */
-int hdi_qc_pread(struct qcow2 *q, uint64_t off, void *buf, size_t len)
-{
-	return hdi_bdev_pread(q->file, off, buf, len, q->bounce);
-}
-
-int hdi_qc_pwrite(struct qcow2 *q, uint64_t off, const void *buf, size_t len)
-{
-	uint64_t end;
-	int r;
-	if (!hdi_add_ok(off, len, &end))
-		return HDI_EINVAL;
-	if (end > q->file_size) {
-		r = hdi_bdev_ensure_size(q->file, end);
-		if (r < 0)
-			return r;
-		q->file_size = end;
-	}
-	return hdi_bdev_pwrite(q->file, off, buf, len, q->bounce);
-}
-
-bool hdi_qc_in_file(const struct qcow2 *q, uint64_t off, uint64_t len)
-{
-	uint64_t end;
-	return hdi_add_ok(off, len, &end) && end <= q->file_size;
-}
-
-/* ---- workspace ---------------------------------------------------------- */
-#define SCRATCH_MIN   4096u
-#define SCRATCH_MAX   (1u << 20)
-#define SLOT_COST     (sizeof(uint64_t) * 3 + sizeof(uint32_t))
-#define CACHE_MIN     (8u * (512u + 32u) + 64u)  /* >= 2 x 4 slots of 512 */
-
-static size_t align8(size_t v) { return (v + 7u) & ~(size_t)7u; }
-
-/* One granule of the file or the backing file (at least a sector, which
- * covers a qcow2 backing view), for unaligned edges of their reads. */
-static size_t bounce_size(const struct qcow2 *q)
-{
-	size_t g = 512u;
-	if (q->file->granule > g)
-		g = q->file->granule;
-	if (q->backing && q->backing->granule > g)
-		g = q->backing->granule;
-	return align8(g);
-}
-
-size_t hdi_qc_ws_min(const struct qcow2 *q)
-{
-	return 8u + bounce_size(q) + SCRATCH_MIN + CACHE_MIN;
-}
-
-/* HDI_QCOW2_WORKSPACE_COMPRESSED reserves 16 KiB for the inflate or
- * zstd tables (an image uses one compression type) */
-#define Z_WORK_SIZE (HDI_ZSTD_WORK_SIZE > HDI_INFLATE_WORK_SIZE ? \
-		     HDI_ZSTD_WORK_SIZE : HDI_INFLATE_WORK_SIZE)
-HDI_STATIC_ASSERT(Z_WORK_SIZE + 8u <= 16384u, z_work_fits_macro);
-
-static size_t z_need(const struct qcow2 *q)
-{
-	return align8(2u * (size_t)q->cluster_size) + q->cluster_size +
-	       align8(Z_WORK_SIZE);
-}
-
-/* The largest slice (512..4096, <= cluster) that still gives 16 slots. */
-static uint32_t pick_slice(const struct qcow2 *q, size_t cache_bytes)
-{
-	uint32_t s = 4096u;
-	while (s > 512u && (s > q->cluster_size ||
-			    cache_bytes / (s + 32u) < 16u))
-		s >>= 1;
-	return s;
-}
-
-int hdi_qc_ws_layout(struct qcow2 *q)
-{
-	uint8_t *p = (uint8_t *)(((uintptr_t)q->ws + 7u) & ~(uintptr_t)7u);
-	uint8_t *end = q->ws + q->ws_size - q->ws_borrowed;
-	size_t avail, sc, l2b;
-	uint32_t slice;
-	int r;
-	if (end < p || (size_t)(end - p) < hdi_qc_ws_min(q) - 8u)
-		return hdi_qc_err(q, HDI_ENOMEM, "workspace too small");
-	q->bounce = p;
-	p += bounce_size(q);
-	avail = (size_t)(end - p);
-	q->z_in = q->z_out = q->z_work = NULL;
-	q->z_in_size = 0;
-	q->z_valid = false;
-	/* compressed buffers first (all or nothing), then scratch, caches */
-	if (avail >= z_need(q) + SCRATCH_MIN + CACHE_MIN) {
-		q->z_in = p;
-		q->z_in_size = 2u * (size_t)q->cluster_size;
-		p += align8(q->z_in_size);
-		q->z_out = p;
-		p += q->cluster_size;
-		q->z_work = p;
-		p += align8(Z_WORK_SIZE);
-		avail -= z_need(q);
-	}
-	sc = avail / 16u;
-	sc = sc < SCRATCH_MIN ? SCRATCH_MIN : sc > SCRATCH_MAX ? SCRATCH_MAX : sc;
-	sc &= ~(size_t)(SCRATCH_MIN - 1u);
-	q->scratch = p;
-	q->scratch_size = sc;
-	p += sc;
-	avail -= sc;
-	slice = pick_slice(q, avail);
-	/* L1/L2 lookups are the hot path; refcounts matter to writes/check */
-	l2b = avail - avail / 4u;
-	if (avail / 4u < 3u * (slice + 32u) + 64u)
-		l2b = avail - (3u * (slice + 32u) + 64u);
-	r = hdi_qc_cache_init(&q->l2c, q, p, l2b, slice);
-	if (r == HDI_OK)
-		r = hdi_qc_cache_init(&q->rc, q, p + l2b, avail - l2b, slice);
-	if (r < 0)
-		return hdi_qc_err(q, HDI_ENOMEM, "workspace too small for the metadata caches");
-	return HDI_OK;
-}
-
-static int caches_flush(struct qcow2 *q)
-{
-	int r = hdi_qc_cache_write(&q->rc);
-	if (r == HDI_OK)
-		r = hdi_qc_cache_write(&q->l2c);
-	if (r == HDI_OK && !(q->file->flags & HDI_BDEV_RDONLY) &&
-	    (q->open_flags & HDI_QCOW2_RDWR))
-		r = hdi_bdev_flush(q->file);
-	return r;
-}
-
-static bool caches_pinned_or_dirty(struct qcow2 *q)
-{
-	return hdi_qc_cache_invalidate(&q->l2c) < 0 ||
-	       hdi_qc_cache_invalidate(&q->rc) < 0;
-}
-
-int hdi_qc_ws_borrow(struct qcow2 *q, size_t want, void **area, size_t *got)
-{
-	size_t spare, mine = hdi_qc_ws_min(q);
-	int r = caches_flush(q);
-	*area = NULL;
-	*got = 0;
-	if (r < 0)
-		return r;
-	if (q->ws_borrowed || caches_pinned_or_dirty(q))
-		return hdi_qc_err(q, HDI_EBUSY, "workspace already lent or caches in use");
-	spare = q->ws_size > mine ? (q->ws_size - mine) & ~(size_t)7u : 0;
-	if (want > spare)
-		want = spare;
-	want &= ~(size_t)7u;
-	q->ws_borrowed = want;
-	r = hdi_qc_ws_layout(q);
-	if (r < 0) {
-		q->ws_borrowed = 0;
-		hdi_qc_ws_layout(q);
-		return r;
-	}
-	/* the lent tail starts 8-aligned: ws_size - want, rounded up */
-	*area = (void *)(((uintptr_t)(q->ws + q->ws_size - want) + 7u) & ~(uintptr_t)7u);
-	*got = (size_t)(q->ws + q->ws_size - (uint8_t *)*area);
-	return HDI_OK;
-}
-
-int hdi_qc_ws_return(struct qcow2 *q)
-{
-	int r = caches_flush(q);
-	if (r < 0)
-		return r;
-	if (caches_pinned_or_dirty(q))
-		return hdi_qc_err(q, HDI_EBUSY, "metadata cache still in use");
-	q->ws_borrowed = 0;
-	return hdi_qc_ws_layout(q);
-}
 
 static int derive_geometry(struct qcow2 *q)
 {
@@ -598,13 +354,13 @@ static int open_image(struct qcow2 *q, const struct hdi_qcow2_opts *o)
 	if (r < 0)
 		return r;
 	hdi_qc_view_init(q);
-	if (q->open_flags & HDI_QCOW2_RDWR)
-		r = hdi_qc_rw_open(q);
+	if (q->rw)
+		r = q->rw->open(q);
 	return r;
 }
 
-int hdi_qcow2_open(hdi_qcow2_t *h, struct hdi_bdev *file,
-		   const struct hdi_qcow2_opts *o)
+int hdi_qc_open(hdi_qcow2_t *h, struct hdi_bdev *file,
+		const struct hdi_qcow2_opts *o, const struct qc_rw_ops *rw)
 {
 	struct qcow2 *q = hdi_qc(h);
 	int r;
@@ -615,6 +371,9 @@ int hdi_qcow2_open(hdi_qcow2_t *h, struct hdi_bdev *file,
 	r = check_args(q, file, o);
 	if (r < 0)
 		return r;
+	if ((o->flags & HDI_QCOW2_RDWR) && !rw)
+		return hdi_qc_err(q, HDI_EROFS, "read-write open through the read-only entry");
+	q->rw = (o->flags & HDI_QCOW2_RDWR) ? rw : NULL;
 	q->file = file;
 	q->open_flags = o->flags;
 	q->depth = o->depth;
@@ -632,6 +391,12 @@ int hdi_qcow2_open(hdi_qcow2_t *h, struct hdi_bdev *file,
 	return HDI_OK;
 }
 
+int hdi_qcow2_open_ro(hdi_qcow2_t *h, struct hdi_bdev *file,
+		      const struct hdi_qcow2_opts *o)
+{
+	return hdi_qc_open(h, file, o, NULL);
+}
+
 static bool is_open(const struct qcow2 *q)
 {
 	return q && q->state_magic == QC_STATE_MAGIC;
@@ -640,14 +405,9 @@ static bool is_open(const struct qcow2 *q)
 int hdi_qcow2_flush(hdi_qcow2_t *h)
 {
 	struct qcow2 *q = hdi_qc(h);
-	int r = HDI_OK;
 	if (!is_open(q))
 		return HDI_EINVAL;
-	if (q->open_flags & HDI_QCOW2_RDWR)
-		r = hdi_qc_rw_flush(q);
-	if (r == HDI_OK)
-		r = caches_flush(q);
-	return r;
+	return hdi_qc_flush(q);
 }
 
 int hdi_qcow2_close(hdi_qcow2_t *h)
@@ -656,17 +416,11 @@ int hdi_qcow2_close(hdi_qcow2_t *h)
 	int r = HDI_OK, r2;
 	if (!is_open(q))
 		return HDI_EINVAL;
-	if (q->open_flags & HDI_QCOW2_RDWR)
-		r = hdi_qc_rw_close(q);
-	r2 = caches_flush(q);
+	if (q->rw)
+		r = q->rw->close(q);
+	r2 = hdi_qc_caches_flush(q);
 	q->state_magic = 0;   /* errmsg stays readable */
 	return r < 0 ? r : r2;
-}
-
-const char *hdi_qcow2_errmsg(const hdi_qcow2_t *h)
-{
-	const struct qcow2 *q = hdi_qc_c(h);
-	return q && q->errmsg ? q->errmsg : "";
 }
 
 bool hdi_qcow2_probe(const void *first_bytes, size_t len)

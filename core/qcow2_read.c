@@ -143,17 +143,20 @@ static int view_read(void *ctx, uint64_t off, void *buf, size_t len)
 	return have ? hdi_qc_read_view(q, &q->view, off, buf, have) : HDI_OK;
 }
 
+/* Writes reach the write path only through the table a read-write open
+ * installed. */
 static int view_write(void *ctx, uint64_t off, const void *buf, size_t len)
 {
 	struct qcow2 *q = ctx;
-	if (q->view_snapshot != UINT32_MAX || !(q->open_flags & HDI_QCOW2_RDWR))
+	if (q->view_snapshot != UINT32_MAX || !q->rw)
 		return HDI_EROFS;
-	return hdi_qcow2_write((hdi_qcow2_t *)(void *)q, off, buf, len);
+	return q->rw->write(q, off, buf, len);
 }
 
 static int view_flush(void *ctx)
 {
-	return hdi_qcow2_flush((hdi_qcow2_t *)ctx);
+	struct qcow2 *q = ctx;
+	return is_open(q) ? hdi_qc_flush(q) : HDI_EINVAL;
 }
 
 static int view_size(void *ctx, uint64_t *bytes)
@@ -163,7 +166,12 @@ static int view_size(void *ctx, uint64_t *bytes)
 }
 
 static const struct hdi_bdev_ops view_ops = {
-	HDI_BDEV_OPS_VERSION, view_read, view_write, view_flush, view_size, NULL
+	.version = HDI_BDEV_OPS_VERSION,
+	.read = view_read,
+	.write = view_write,
+	.flush = view_flush,
+	.size = view_size,
+	.grow = 0,
 };
 
 void hdi_qc_view_init(struct qcow2 *q)
@@ -171,9 +179,7 @@ void hdi_qc_view_init(struct qcow2 *q)
 	q->view_dev.ops = &view_ops;
 	q->view_dev.ctx = q;
 	q->view_dev.granule = 512;
-	q->view_dev.flags = 0;
-	if (!(q->open_flags & HDI_QCOW2_RDWR) || q->view_snapshot != UINT32_MAX)
-		q->view_dev.flags = HDI_BDEV_RDONLY;
+	hdi_qc_view_flags(q);
 }
 
 struct qcow2 *hdi_qc_from_bdev(const struct hdi_bdev *d)

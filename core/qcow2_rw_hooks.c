@@ -1,8 +1,10 @@
 /* core/qcow2_rw_hooks.c: what a read-write open adds and a clean close
  * removes: refcount repair of a dirty image, unknown autoclear bits,
  * persistent bitmaps (removed, their clusters freed), the lazy-refcounts
- * dirty bit; queued frees on flush. */
+ * dirty bit; queued frees on flush. They form the q->rw table, which
+ * hdi_qcow2_open (here) installs; the read side reaches them only so. */
 #include "qcow2_wr.h"
+#include "qcow2_check_int.h"
 
 #define BM_ENTRY_HDR 24u
 #define KNOWN_AUTOCLEAR HDI_QCOW2_AUTOCLEAR_BITMAPS
@@ -191,4 +193,22 @@ int hdi_qc_rw_close(struct qcow2 *q)
 		}
 	}
 	return r;
+}
+
+static int rw_write(struct qcow2 *q, uint64_t off, const void *buf, size_t len)
+{
+	return hdi_qcow2_write((hdi_qcow2_t *)(void *)q, off, buf, len);
+}
+
+static const struct qc_rw_ops rw_ops = {
+	.open = hdi_qc_rw_open,
+	.flush = hdi_qc_rw_flush,
+	.close = hdi_qc_rw_close,
+	.write = rw_write,
+};
+
+int hdi_qcow2_open(hdi_qcow2_t *h, struct hdi_bdev *file,
+		   const struct hdi_qcow2_opts *o)
+{
+	return hdi_qc_open(h, file, o, &rw_ops);
 }

@@ -230,7 +230,7 @@ int hdi_qcow2_snapshot_select(hdi_qcow2_t *hq, uint32_t index)
 	if (index == UINT32_MAX) {
 		q->view = q->active;
 		q->view_snapshot = UINT32_MAX;
-		hdi_qc_view_init(q);
+		hdi_qc_view_flags(q);
 		return HDI_OK;
 	}
 	r = hdi_qc_snapshot_raw(q, index, &sn);
@@ -247,6 +247,6 @@ int hdi_qcow2_snapshot_select(hdi_qcow2_t *hq, uint32_t index)
 	 * the L1 table: the disk keeps the image's current size. */
 	q->view.disk_size = q->active.disk_size;
 	q->view_snapshot = index;
-	hdi_qc_view_init(q);
+	hdi_qc_view_flags(q);
 	return HDI_OK;
 }

@@ -1,6 +1,8 @@
 /* core/qcow2_wr.h: the qcow2 write path's own internal API and state (in
- * q->rw_priv), shared by qcow2_refcount.c, qcow2_alloc.c, qcow2_write.c,
- * qcow2_resize.c and qcow2_rw_hooks.c.
+ * q->rw_priv), shared by its files, bottom up: qcow2_meta.c (metadata
+ * writes, no allocation), qcow2_allocator.c, qcow2_table.c, qcow2_write.c,
+ * qcow2_resize.c; qcow2_rw_hooks.c installs it at a read-write open. It
+ * sits above the read side (qcow2_int.h), which never includes it.
  *
  * The crash-safety rule every function here keeps (QEMU's): a cluster's
  * on-disk refcount is never below its number of on-disk references.
@@ -46,7 +48,7 @@ static inline struct qc_wr *hdi_qcw(struct qcow2 *q)
 	return (struct qc_wr *)(void *)q->rw_priv;
 }
 
-/* ---- qcow2_alloc.c -------------------------------------------------------- */
+/* ---- qcow2_meta.c --------------------------------------------------------- */
 /* May this open image be written now? Sets the lazy-refcounts dirty bit
  * before the first change. */
 int hdi_qcw_begin(struct qcow2 *q);
@@ -73,24 +75,13 @@ int hdi_qcw_header_write(struct qcow2 *q, uint32_t off, const void *buf,
 			 uint32_t len);
 /* Writes zeros over [off, off+len) of the file (through q->scratch). */
 int hdi_qcw_zero_fill(struct qcow2 *q, uint64_t off, uint64_t len);
-/* Makes the file at least off+len bytes; *fresh tells whether all of
- * [off, off+len) lies in space the grow just added (reads as zeros). */
-int hdi_qcw_make_room(struct qcow2 *q, uint64_t off, uint64_t len, bool *fresh);
-/* The L2 table mapping voff, allocated or copied so that this image alone
- * owns it (refcount 1, COPIED in L1). */
-int hdi_qcw_l2_for_write(struct qcow2 *q, uint64_t voff, uint64_t *l2_off);
 /* Sets active L1 entry idx (through the cache). */
 int hdi_qcw_set_l1(struct qcow2 *q, uint64_t idx, uint64_t entry);
 /* Sets L2 entry idx (and its bitmap with extended L2) of table l2_off. */
 int hdi_qcw_set_l2(struct qcow2 *q, uint64_t l2_off, uint64_t idx,
 		   uint64_t entry, uint64_t bitmap);
-/* Grows the active L1 table to at least entries entries (moves it). */
-int hdi_qcw_l1_grow(struct qcow2 *q, uint64_t entries);
-/* Queues the free of whatever host space an L2 entry held (a data
- * cluster, or the bytes of a compressed cluster). */
-int hdi_qcw_release(struct qcow2 *q, uint64_t entry);
 
-/* ---- qcow2_refcount.c ----------------------------------------------------- */
+/* ---- qcow2_allocator.c ---------------------------------------------------- */
 /* Allocates up to n contiguous clusters (exactly n if exact), with
  * refcount 1, and makes room in the file. *off is the byte offset, *got
  * the count, *fresh whether they read as zeros (new file space). */
@@ -106,6 +97,19 @@ int hdi_qcw_free_later(struct qcow2 *q, uint64_t off, uint64_t len);
 int hdi_qcw_free_now(struct qcow2 *q, uint64_t off, uint64_t len);
 /* Applies queued frees (after flushing the L2 cache unless lazy). */
 int hdi_qcw_apply_frees(struct qcow2 *q);
+/* Makes the file at least off+len bytes; *fresh tells whether all of
+ * [off, off+len) lies in space the grow just added (reads as zeros). */
+int hdi_qcw_make_room(struct qcow2 *q, uint64_t off, uint64_t len, bool *fresh);
+
+/* ---- qcow2_table.c -------------------------------------------------------- */
+/* Queues the free of whatever host space an L2 entry held (a data
+ * cluster, or the bytes of a compressed cluster). */
+int hdi_qcw_release(struct qcow2 *q, uint64_t entry);
+/* The L2 table mapping voff, allocated or copied so that this image alone
+ * owns it (refcount 1, COPIED in L1). */
+int hdi_qcw_l2_for_write(struct qcow2 *q, uint64_t voff, uint64_t *l2_off);
+/* Grows the active L1 table to at least entries entries (moves it). */
+int hdi_qcw_l1_grow(struct qcow2 *q, uint64_t entries);
 
 /* ---- qcow2_write.c -------------------------------------------------------- */
 /* Zeroes or discards [off, off+len) of the virtual disk (any alignment);
@@ -122,5 +126,12 @@ int hdi_qcw_drop_tail(struct qcow2 *q, uint64_t voff);
 /* Rewrites the header extensions without the one of type drop (0: none)
  * and with the given autoclear bits; flushes. */
 int hdi_qcw_rewrite_header(struct qcow2 *q, uint32_t drop, uint64_t autoclear);
+/* The q->rw table's entries: hdi_qc_rw_open runs after the read-only-safe
+ * part of a read-write open (repairs a dirty image, drops bitmaps and
+ * unknown autoclear bits); flush and close apply queued frees, close also
+ * clears the lazy-refcounts dirty bit. */
+int hdi_qc_rw_open(struct qcow2 *q);
+int hdi_qc_rw_flush(struct qcow2 *q);
+int hdi_qc_rw_close(struct qcow2 *q);
 
 #endif

@@ -3,6 +3,10 @@
  * their execution into the caller's one output buffer. */
 #include "zstd_int.h"
 
+#ifdef HDI_ZSTD_TEST_HOOKS
+int hdi_zstd_strict;
+#endif
+
 #define MAGIC      0xFD2FB528u
 #define SKIP_MAGIC 0x184D2A50u          /* low 4 bits are free */
 #define WINDOW_MAX ((1ull << 27) + 1)   /* libzstd's streaming limit */
@@ -236,6 +240,8 @@ static int run(struct zs *z, uint32_t nb, const uint8_t *src, size_t len)
 		    ml_base[ml->sym - 32] + zs_br_get(&b, ml_bits[ml->sym - 32]);
 		l = ll->sym < 16 ? ll->sym :
 		    ll_base[ll->sym - 16] + zs_br_get(&b, ll_bits[ll->sym - 16]);
+		if (b.over)
+			return ZS_STRICT();
 		r = exec(z, l, offset(w->rep, o, l), m);
 		if (r < 0)
 			return r;
@@ -248,6 +254,8 @@ static int run(struct zs *z, uint32_t nb, const uint8_t *src, size_t len)
 	}
 	/* Every bit used. libzstd also updates the states after the last
 	 * sequence and accepts a stream those reads would finish. */
+	if (b.over)
+		return ZS_STRICT();
 	if (zs_br_left(&b) > (uint64_t)ll->bits + ml->bits + of->bits)
 		return HDI_ECORRUPT;
 	return HDI_OK;
@@ -420,10 +428,10 @@ static int block(struct zs *z, const uint8_t *src, size_t len, size_t *used,
 		z->op += size;
 		*used = 4;
 		break;
-	case 2:         /* Compressed_Block */
+	case 2:         /* Compressed_Block; libzstd streams an empty one */
 		if (size > len || size > z->in_max)
 			return HDI_ECORRUPT;
-		r = compressed_block(z, src, size);
+		r = size ? compressed_block(z, src, size) : HDI_OK;
 		if ((size_t)(z->op - start) > z->out_max)
 			r = HDI_ECORRUPT;
 		*used = 3 + size;

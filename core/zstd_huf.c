@@ -19,6 +19,8 @@ static int fse_weights(struct zs_work *w, const uint8_t *src, size_t len)
 		return HDI_ECORRUPT;
 	st[0] = zs_br_get(&b, log);
 	st[1] = zs_br_get(&b, log);
+	if (b.over)
+		return ZS_STRICT();
 	for (;;) {
 		unsigned i = n & 1;
 		const struct zs_fse *e = &w->hw_t[st[i]];
@@ -111,13 +113,13 @@ int hdi_zs_huf_read(struct zs_work *w, const uint8_t *src, size_t len)
 
 /* One stream: exactly n symbols, and every bit used. */
 static int stream(const struct zs_work *w, uint8_t *out, size_t n,
-		  const uint8_t *src, size_t len)
+		  const uint8_t *src, size_t len, bool four)
 {
 	unsigned log = w->huf_log;
 	struct zs_br b;
 	size_t i = 0;
 	if (zs_br_init(&b, src, len) < 0)
-		return HDI_ECORRUPT;
+		return four ? ZS_STRICT() : HDI_ECORRUPT;
 	while (i < n) {
 		/* four codes of at most 12 bits per refill of >= 57 bits */
 		size_t end = i + 4 <= n && b.n >= 4 * log ? i + 4 : i + 1;
@@ -128,7 +130,9 @@ static int stream(const struct zs_work *w, uint8_t *out, size_t n,
 		}
 		zs_br_fill(&b);
 	}
-	return zs_br_done(&b) ? HDI_OK : HDI_ECORRUPT;
+	if (zs_br_done(&b))
+		return HDI_OK;
+	return four ? ZS_STRICT() : HDI_ECORRUPT;
 }
 
 int hdi_zs_huf_decode(const struct zs_work *w, uint8_t *out, size_t n,
@@ -139,7 +143,7 @@ int hdi_zs_huf_decode(const struct zs_work *w, uint8_t *out, size_t n,
 	if (!w->huf_log)
 		return HDI_ECORRUPT;
 	if (!four)
-		return stream(w, out, n, src, len);
+		return stream(w, out, n, src, len, false);
 	if (len < 10 || n < 6)
 		return HDI_ECORRUPT;
 	sz[0] = hdi_ld_le16(src);
@@ -152,7 +156,7 @@ int hdi_zs_huf_decode(const struct zs_work *w, uint8_t *out, size_t n,
 	off = 6;
 	for (k = 0; k < 4; k++) {
 		size_t cnt = k < 3 ? seg : n - 3 * seg;
-		r = stream(w, out + k * seg, cnt, src + off, sz[k]);
+		r = stream(w, out + k * seg, cnt, src + off, sz[k], true);
 		if (r < 0)
 			return r;
 		off += sz[k];

@@ -131,6 +131,17 @@ static inline bool zs_br_done(const struct zs_br *b)
 	return b->n == 0 && b->p == b->start && b->over == 0;
 }
 
+/* Where libzstd 1.5 lets a malformed stream through (it reads past a
+ * stream's start from stale bits; its fast 4-stream Huffman path checks
+ * only the output length), we refuse it. Test builds flag those refusals
+ * so the differential fuzz target can tell them from disagreements. */
+#ifdef HDI_ZSTD_TEST_HOOKS
+extern int hdi_zstd_strict;
+#define ZS_STRICT() (hdi_zstd_strict = 1, HDI_ECORRUPT)
+#else
+#define ZS_STRICT() HDI_ECORRUPT
+#endif
+
 /* ---- zstd_fse.c ---------------------------------------------------------- */
 /* Reads an FSE table description (maximum symbol *max_sym in, last symbol
  * out) into w->norm; returns the bytes it used, or HDI_ECORRUPT. */

@@ -94,7 +94,12 @@ static int f_grow(void *ctx, uint64_t bytes)
 }
 
 static const struct hdi_bdev_ops file_ops = {
-	HDI_BDEV_OPS_VERSION, f_read, f_write, f_flush, f_size, f_grow,
+	.version = HDI_BDEV_OPS_VERSION,
+	.read = f_read,
+	.write = f_write,
+	.flush = f_flush,
+	.size = f_size,
+	.grow = f_grow,
 };
 
 int file_dev_open(struct file_dev *fd, const char *path,

@@ -123,7 +123,12 @@ static int r_grow(void *ctx, uint64_t bytes)
 }
 
 static const struct hdi_bdev_ops ram_ops = {
-	HDI_BDEV_OPS_VERSION, r_read, r_write, r_flush, r_size, r_grow,
+	.version = HDI_BDEV_OPS_VERSION,
+	.read = r_read,
+	.write = r_write,
+	.flush = r_flush,
+	.size = r_size,
+	.grow = r_grow,
 };
 
 int ram_dev_init(struct ram_dev *rd, uint64_t size, uint64_t cap,

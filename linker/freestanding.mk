@@ -54,6 +54,24 @@ endef
 
 FS_OBJ := $(patsubst %.c,$(FS_DIR)/%.o,$(CORE_SRC))
 
+# CPUs without a divide instruction or 64-bit shifts (Cortex-M0, rv32) make
+# GCC call its arithmetic helpers (__aeabi_uidiv, __ashldi3, ...), which
+# live in libgcc. FS_SHIM_HELPERS=yes links kernel_shim/cc_helpers.c (and
+# the Thumb-1 switch helper on arm) into the check, as a kernel without
+# libgcc would, and prints which helpers the core needs.
+FS_SHIM_HELPERS ?=
+FS_HELPER_OBJ := $(FS_DIR)/kernel_shim/cc_helpers.o \
+                 $(if $(filter arm-%,$(FS_TRIPLET)),$(FS_DIR)/kernel_shim/cc_helpers_thumb1.o)
+
+$(FS_DIR)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(call say,FS-AS,$@)
+	$(Q)$(FS_CC) $(FS_ARCH_FLAGS) -c $< -o $@
+
+$(FS_DIR)/libcchelpers.a: $(FS_HELPER_OBJ)
+	@rm -f $@
+	$(Q)$(FS_AR) rcs $@ $^
+
 $(FS_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,FS-CC,$@)
@@ -65,7 +83,10 @@ $(FS_DIR)/libhdi.a: $(FS_OBJ)
 	$(Q)$(FS_AR) rcs $@ $^
 
 # Every core object linked together: only mem* may remain undefined.
-freestanding: $(FS_DIR)/libhdi.a
-	$(call fs_undef_check,$(FS_DIR)/hdi-all.o,$(FS_OBJ),,freestanding $(FS_NAME))
+freestanding: $(FS_DIR)/libhdi.a $(if $(FS_SHIM_HELPERS),$(FS_DIR)/libcchelpers.a)
+	$(call fs_undef_check,$(FS_DIR)/hdi-all.o,$(FS_OBJ) $(if $(FS_SHIM_HELPERS),$(FS_DIR)/libcchelpers.a),,freestanding $(FS_NAME))
+	$(if $(FS_SHIM_HELPERS),@$(FS_CC) $(FS_ARCH_FLAGS) -nostdlib -r -o $(FS_DIR)/hdi-core.o $(FS_OBJ) && \
+		echo "freestanding: $(FS_NAME) needs from kernel_shim/cc_helpers: $$($(FS_NM) -u $(FS_DIR)/hdi-core.o | \
+		awk '{print $$NF}' | grep -vxE '$(subst $() ,|,$(FS_ALLOWED_UNDEF))' | sort -u | tr '\n' ' ')")
 	@echo "freestanding: $(FS_NAME) ($(FS_ARCH_FLAGS) $(FS_OPT)): .text $$($(FS_SIZE) -A $(FS_DIR)/hdi-all.o | \
 		awk '$$1 ~ /^\.text/ {t += $$2} END {print t}') bytes, only $(FS_ALLOWED_UNDEF) undefined"

@@ -8,17 +8,19 @@
 #include <string.h>
 #include <unistd.h>
 #include "ed_read.h"
+#include "export_par.h"
 
 #define CHUNK (4u << 20)
 #define SPARSE 4096u     /* qemu-img convert's default -S 4k */
 
 static const char *convert_usage =
-	"usage: edqcow2 IMAGE convert OUT -O raw|qcow2 [--snapshot ID|NAME] [-p]\n"
+	"usage: edqcow2 IMAGE convert OUT -O raw|qcow2 [--snapshot ID|NAME] [-p] [-j N]\n"
 	"       edqcow2 convert [-f FMT] -O raw|qcow2 [-o OPTS] [-p] IMAGE OUT\n"
 	"  Writes the virtual disk to OUT. -O raw makes a sparse raw file\n"
 	"  (zero ranges and all-zero 4 KiB blocks become holes), byte for byte\n"
-	"  what qemu-img convert -O raw writes. -O qcow2 options are those of\n"
-	"  the qcow2 writer.\n";
+	"  what qemu-img convert -O raw writes; compressed clusters are\n"
+	"  decompressed in -j N threads (default: the online CPUs). -O qcow2\n"
+	"  options are those of the qcow2 writer.\n";
 
 static int all_zero(const unsigned char *p, size_t n)
 {
@@ -61,6 +63,9 @@ static int put_sparse(FILE *o, uint64_t off, const unsigned char *buf, size_t n)
 	return n > run ? put_run(o, off, buf, run, n) : 0;
 }
 
+/* The last extent zero_extent saw was compressed. */
+static int saw_compressed;
+
 /* Is [off, ...) known to read as zeros? Then *len is how far. *host is
  * where the bytes lie in the image file when they are plain data there
  * (not compressed, not from a backing file), else UINT64_MAX. */
@@ -71,11 +76,13 @@ static int zero_extent(struct ed_image *im, uint64_t off, uint64_t *len,
 			       HDI_QCOW2_MAP_OFFSET;
 	struct hdi_qcow2_extent x;
 	*host = UINT64_MAX;
+	saw_compressed = 0;
 	if (!im->is_qcow2 || hdi_qcow2_map(&im->q, off, &x) < 0) {
 		*len = UINT64_MAX;
 		return 0;
 	}
 	*len = x.length;
+	saw_compressed = (x.flags & HDI_QCOW2_MAP_COMPRESSED) != 0;
 	if ((x.flags & (plain | HDI_QCOW2_MAP_COMPRESSED)) == plain && !x.depth)
 		*host = x.host_offset;
 	return (x.flags & HDI_QCOW2_MAP_ZERO) && !(x.flags & HDI_QCOW2_MAP_DATA);
@@ -105,6 +112,47 @@ static void show(uint64_t done, uint64_t size, int last)
 	fflush(stdout);
 }
 
+/* Threads for decompressing (-j; 0: the online CPUs). */
+static unsigned jobs;
+static const char *snapshot;
+
+struct xput { struct ed_image *im; FILE *o; const char *out; uint64_t size; };
+
+static int x_put(void *ctx, uint64_t off, const unsigned char *data,
+		 uint64_t host, size_t n);
+static void x_progress(void *ctx, uint64_t off)
+{
+	show(off, ((struct xput *)ctx)->size, 0);
+}
+
+static unsigned online_cpus(void)
+{
+#ifdef _SC_NPROCESSORS_ONLN
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n > 0)
+		return n > 64 ? 64u : (unsigned)n;
+#endif
+	return 1;
+}
+
+/* From off on, in worker threads (compressed data met, more than one
+ * CPU to decompress on). */
+static int copy_par(struct ed_image *im, FILE *o, const char *out, uint64_t off)
+{
+	struct xput p = { im, o, out, ed_disk_size(im) };
+	struct ed_xp x;
+	memset(&x, 0, sizeof x);
+	x.im = im;
+	x.snap = snapshot;
+	x.jobs = jobs ? jobs : online_cpus();
+	x.size = p.size;
+	x.ctx = &p;
+	x.extent = zero_extent;
+	x.put = x_put;
+	x.progress = x_progress;
+	return ed_export_par(&x, off);
+}
+
 static int copy_disk(struct ed_image *im, FILE *o, const char *out)
 {
 	unsigned char *buf = malloc(CHUNK);
@@ -120,6 +168,13 @@ static int copy_disk(struct ed_image *im, FILE *o, const char *out)
 		if (zero_extent(im, off, &ext, &host)) {
 			off += ext < size - off ? ext : size - off;
 			continue;
+		}
+		if (saw_compressed && jobs != 1 && (jobs || online_cpus() > 1)) {
+			free(buf);
+			r = copy_par(im, o, out, off);
+			if (!r)
+				show(size, size, 1);
+			return r;
 		}
 		n = (size_t)(size - off < CHUNK ? size - off : CHUNK);
 		if (ext < n)
@@ -142,6 +197,31 @@ static int copy_disk(struct ed_image *im, FILE *o, const char *out)
 	free(buf);
 	if (!r)
 		show(size, size, 1);
+	return r;
+}
+
+/* Puts a chunk for the threaded copy: plain data is mapped (or read) here. */
+static int x_put(void *ctx, uint64_t off, const unsigned char *data,
+		 uint64_t host, size_t n)
+{
+	struct xput *p = ctx;
+	unsigned char *tmp = NULL;
+	void *base = NULL;
+	size_t mlen = 0;
+	int r = 0;
+	if (!data && !(data = map_host(p->im, host, n, &base, &mlen))) {
+		tmp = malloc(n);
+		r = tmp ? ed_read(p->im, off, tmp, n) : HDI_ENOMEM;
+		if (r < 0) {
+			free(tmp);
+			return ed_err_code(p->im, "convert: read", r), 1;
+		}
+		data = tmp;
+	}
+	if (put_sparse(p->o, off, data, n))
+		r = ed_err(p->out, "write failed: %s", strerror(errno));
+	edr_unmap(base, mlen);
+	free(tmp);
 	return r;
 }
 
@@ -184,6 +264,14 @@ static int parse_raw(const char *image, int argc, char **argv,
 			;
 		else if (!strcmp(argv[i], "-p"))
 			progress = 1;
+		else if (!strncmp(argv[i], "-j", 2) && (argv[i][2] || i + 1 < argc)) {
+			const char *v = argv[i][2] ? argv[i] + 2 : argv[++i];
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+			if (!*v || *end || n < 1 || n > 1024)
+				return ed_err(image, "convert: -j takes a thread count from 1 to 1024, not '%s'", v);
+			jobs = (unsigned)n;
+		}
 		else if (edr_snapshot_opt(argc, argv, &i, snap) == 1)
 			;
 		else if (!*out && argv[i][0] != '-')
@@ -227,6 +315,7 @@ int ed_cmd_convert(const char *image, int argc, char **argv)
 		return ed_err(image, "convert: need an output file (try --help)");
 	if (edr_open(&im, image, snap))
 		return 1;
+	snapshot = snap;
 	if (!strcmp(fmt, "qcow2"))
 		r = ed_convert_to_qcow2(&im, out, argc, argv);
 	else

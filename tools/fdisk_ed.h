@@ -151,6 +151,8 @@ struct fd_script {
 	struct fd_line line[FD_SCRIPT_MAX];
 };
 
+/* Strips leading and trailing blanks in place; returns the first kept. */
+char *fd_trim(char *p);
 /* Reads an sfdisk script (headers, named or unnamed lines). Prints what
  * is wrong and returns 1, or 0. */
 int fd_script_read(struct fd_script *s, FILE *in, const char *name);

@@ -24,7 +24,7 @@ static int line_err(const struct fd_script *s, unsigned lineno,
 	return 1;
 }
 
-static char *trim(char *p)
+char *fd_trim(char *p)
 {
 	char *e;
 	while (isspace((unsigned char)*p))
@@ -272,7 +272,7 @@ static int parse_named(struct fd_script *s, struct fd_line *l, char *p)
 	if (colon && colon < eq) {
 		char *d;
 		*colon = 0;
-		d = trim(p);
+		d = fd_trim(p);
 		if (*d) {
 			char *q = d + strlen(d);
 			while (q > d && isdigit((unsigned char)q[-1]))
@@ -341,8 +341,8 @@ static int parse_header(struct fd_script *s, unsigned lineno, char *p)
 	char *colon = strchr(p, ':'), *name, *val, *end;
 	uint64_t v;
 	*colon = 0;
-	name = trim(p);
-	val = trim(colon + 1);
+	name = fd_trim(p);
+	val = fd_trim(colon + 1);
 	if (!strcasecmp(name, "label")) {
 		if (!strcasecmp(val, "gpt"))
 			s->label = FD_LABEL_GPT;
@@ -405,7 +405,7 @@ int fd_script_read(struct fd_script *s, FILE *in, const char *name)
 		lineno++;
 		if (!strchr(raw, '\n') && !feof(in))
 			return line_err(s, lineno, "line too long");
-		p = trim(raw);
+		p = fd_trim(raw);
 		if (!*p || *p == '#')
 			continue;
 		if (is_header(p)) {

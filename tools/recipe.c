@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include "fdisk_ed.h"
 #include "recipe.h"
 
 #define RCP_LINE_MAX 8192u
@@ -79,17 +80,6 @@ static int substitute(struct recipe *r, unsigned line, const char *in,
 	}
 	out[o] = 0;
 	return 0;
-}
-
-static char *trim(char *p)
-{
-	char *e;
-	while (isspace((unsigned char)*p))
-		p++;
-	e = p + strlen(p);
-	while (e > p && isspace((unsigned char)e[-1]))
-		*--e = 0;
-	return p;
 }
 
 static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
@@ -300,7 +290,7 @@ static uint64_t header_grain(const char *k, const char *v, uint64_t grain)
 static int one_line(struct recipe *r, unsigned line, char *raw, char *out,
 		    size_t cap, uint64_t *grain)
 {
-	char *p = trim(raw), *colon, *k, *v;
+	char *p = fd_trim(raw), *colon, *k, *v;
 	struct rcp_part *pt;
 	int c;
 	out[0] = 0;
@@ -312,8 +302,8 @@ static int one_line(struct recipe *r, unsigned line, char *raw, char *out,
 			return rcp_err(r, line, "header '%s' after the first "
 				       "partition line", p);
 		*colon = 0;
-		k = trim(p);
-		v = trim(colon + 1);
+		k = fd_trim(p);
+		v = fd_trim(colon + 1);
 		if ((c = image_key(r, line, k, v)) < 0)
 			return 1;
 		if (!c) {

@@ -1,13 +1,15 @@
 #!/bin/sh
 # host_test/fuzz/make_corpus.sh: builds the fuzz seed corpus in OUTDIR from
 # scratch: small qemu-img/qemu-io made qcow2 images (OUTDIR/qcow2), raw
-# deflate streams made by zlib (OUTDIR/inflate), sfdisk-made partition
+# deflate streams made by zlib (OUTDIR/inflate), frames made by the zstd
+# tool (OUTDIR/zstd with a 3-byte output size, OUTDIR/zstd_diff bare),
+# sfdisk-made partition
 # tables (OUTDIR/mbr). Nothing binary is kept in git; make fuzz calls this.
 # Usage: make_corpus.sh OUTDIR
 set -eu
 out=${1:?usage: make_corpus.sh OUTDIR}
 rm -rf "$out"
-mkdir -p "$out/qcow2" "$out/inflate" "$out/mbr" "$out/gpt"
+mkdir -p "$out/qcow2" "$out/inflate" "$out/mbr" "$out/zstd" "$out/zstd_diff" "$out/gpt"
 w=$(mktemp -d "${TMPDIR:-/tmp}/hdi-corpus.XXXXXX")
 trap 'rm -rf "$w"' EXIT
 Q=$out/qcow2
@@ -90,6 +92,43 @@ for n in (0, 1, 100, 700, 4096, 20000):
             i += 1
 EOF
 
+# zstd: frames by the zstd tool at several levels, windows, with and
+# without checksum and content size; several frames and a skippable one
+if have zstd; then
+	python3 - "$w" <<'EOF'
+import os, random, sys
+d = sys.argv[1]
+rnd = random.Random(2)
+def data(kind, n):
+    if kind == 0: return bytes(rnd.getrandbits(8) for _ in range(n))
+    if kind == 1: return bytes(n)
+    if kind == 2: return (b"qcow2 cluster refcount table L2 " * (n // 32 + 1))[:n]
+    if kind == 3: return bytes(rnd.choice(b"ACGT") for _ in range(n))
+    return bytes((i * 7 ^ (i >> 5)) & 255 for i in range(n))
+for n in (0, 1, 200, 5000, 40000):
+    for kind in range(5):
+        open(os.path.join(d, "in-%d-%d" % (n, kind)), "wb").write(data(kind, n))
+EOF
+	i=0
+	for f in "$w"/in-*; do
+		for opt in -1 -3 -19 --fast=4 "-3 --no-check" "-5 --no-content-size" \
+			"-9 --zstd=wlog=10" "-22 --ultra --zstd=wlog=12"; do
+			# shellcheck disable=SC2086
+			zstd -q -c $opt "$f" > "$w/z" 2>/dev/null || continue
+			cp "$w/z" "$out/zstd_diff/s$i"
+			python3 -c 'import sys; n=int(sys.argv[1]); sys.stdout.buffer.write(n.to_bytes(3,"big"))' \
+				"$(wc -c < "$f")" > "$out/zstd/s$i"
+			cat "$w/z" >> "$out/zstd/s$i"
+			i=$((i + 1))
+		done
+	done
+	# two frames and a skippable frame, as QEMU's streaming writer may leave
+	zstd -q -c -3 "$w/in-5000-2" > "$w/a"
+	zstd -q -c --no-content-size "$w/in-5000-4" > "$w/b"
+	printf '\120\052\115\030\004\000\000\000skip' | cat "$w/a" - "$w/b" > "$out/zstd_diff/multi"
+	printf '\000\047\020' | cat - "$out/zstd_diff/multi" > "$out/zstd/multi"
+fi
+
 # mbr: sfdisk-made tables on a small disk, trimmed to the last used sector
 # (at most MAX bytes: a GPT keeps its header and entries, not its backup)
 mbr() {
@@ -126,4 +165,4 @@ if have sfdisk; then
 	printf 'label: gpt\nstart=34, size=100\nstart=180, size=30, type=H\n' | gpt three 128K
 fi
 
-echo "make_corpus: $(ls "$Q" | wc -l) qcow2, $(ls "$out/inflate" | wc -l) inflate, $(ls "$out/mbr" | wc -l) mbr, $(ls "$out/gpt" | wc -l) gpt seeds in $out"
+echo "make_corpus: $(ls "$Q" | wc -l) qcow2, $(ls "$out/inflate" | wc -l) inflate, $(ls "$out/zstd" | wc -l) zstd, $(ls "$out/mbr" | wc -l) mbr, $(ls "$out/gpt" | wc -l) gpt seeds in $out"

@@ -96,6 +96,14 @@ for ct in zlib zstd; do
 	done
 	check "$ct-j1-j2-same" cmp "$T/j1.qcow2" "$T/j2.qcow2"
 	check "$ct-j1-j4-same" cmp "$T/j1.qcow2" "$T/j4.qcow2"
+	# exports decompress in threads: the same raw file for any -j, and as
+	# qemu-img's
+	qemu-img convert -O raw "$T/j2.qcow2" "$T/xq.raw"
+	for j in 1 2 3; do
+		rm -f "$T/x$j.raw"
+		"$ED" "$T/j2.qcow2" convert "$T/x$j.raw" -O raw -j $j
+		check "$ct-export-j$j" cmp "$T/x$j.raw" "$T/xq.raw"
+	done
 	# a compressed qcow2 source, converted compressed again
 	if [ "$ct" = zstd ] && ! "$ED" "$T/j1.qcow2" read 0 512 >/dev/null 2>&1; then
 		echo "skip $ct-from-qcow2: this build does not read zstd clusters"

@@ -277,8 +277,14 @@ static int big_size(void *ctx, uint64_t *bytes)
 	*bytes = 3ull << 40;
 	return HDI_OK;
 }
-static const struct hdi_bdev_ops big_ops = { HDI_BDEV_OPS_VERSION, big_read,
-	big_write, NULL, big_size, NULL };
+static const struct hdi_bdev_ops big_ops = {
+	.version = HDI_BDEV_OPS_VERSION,
+	.read = big_read,
+	.write = big_write,
+	.flush = 0,
+	.size = big_size,
+	.grow = 0,
+};
 
 TEST(mbr_past_2tib_is_refused)
 {

@@ -1,11 +1,19 @@
 /* hdi/bdev.h: the one block-I/O vtable every layer talks through.
- * Raw files, RAM, ATA disks and open qcow2 images are all an hdi_bdev. */
+ * Raw files, RAM, ATA disks and open qcow2 images are all an hdi_bdev.
+ *
+ * Concurrency: the library never calls one device from two threads unless
+ * the caller makes two calls at once on handles sharing it; a driver that
+ * may be shared that way must allow concurrent calls itself. */
 #ifndef HDI_BDEV_H
 #define HDI_BDEV_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define HDI_BDEV_OPS_VERSION 1u
 #define HDI_GRANULE_MAX 4096u   /* largest I/O granule the core handles */
@@ -16,7 +24,9 @@
  * multiple of the granule: bytes past the last whole granule are unreachable
  * (a sector device shows a file's partial last sector padded with zeros). */
 struct hdi_bdev_ops {
-	unsigned version;                 /* HDI_BDEV_OPS_VERSION */
+	/* HDI_BDEV_OPS_VERSION: every hdi_bdev_* call refuses a table of
+	 * another version with HDI_EUNSUPP before calling through it. */
+	unsigned version;
 	int (*read)(void *ctx, uint64_t off, void *buf, size_t len);
 	int (*write)(void *ctx, uint64_t off, const void *buf, size_t len);
 	/* Make every completed write durable; ordering barrier for metadata. */
@@ -36,7 +46,8 @@ struct hdi_bdev {
 	uint32_t flags;     /* HDI_BDEV_* */
 };
 
-/* Checked wrappers: validate alignment and range, then call the driver. */
+/* Checked wrappers: validate the ops version, alignment and range, then
+ * call the driver. */
 int hdi_bdev_read(const struct hdi_bdev *d, uint64_t off, void *buf, size_t len);
 int hdi_bdev_write(const struct hdi_bdev *d, uint64_t off, const void *buf, size_t len);
 int hdi_bdev_flush(const struct hdi_bdev *d);
@@ -62,5 +73,9 @@ struct hdi_bdev_view {
 /* HDI_EINVAL when off or len is not a multiple of the parent's granule. */
 int hdi_bdev_view_init(struct hdi_bdev_view *v, const struct hdi_bdev *parent,
 		       uint64_t off, uint64_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,7 +1,13 @@
 /* hdi/errors.h: the library's negative error codes and their names.
- * Device drivers return these too; the core passes a device's code up unchanged. */
+ * Device drivers return these too; the core passes a device's code up unchanged.
+ *
+ * Concurrency: hdi_strerror returns constant strings; call it from anywhere. */
 #ifndef HDI_ERRORS_H
 #define HDI_ERRORS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define HDI_OK          0
 #define HDI_EIO        (-1)  /* the device failed a read, write or flush */
@@ -18,5 +24,9 @@
 
 /* A static, human-readable name for an error code. Never NULL. */
 const char *hdi_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

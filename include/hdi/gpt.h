@@ -1,6 +1,10 @@
 /* hdi/gpt.h: GUID partition tables on any hdi_bdev: read (primary, or the
  * backup when the primary is damaged), edit in memory, validate, write in
- * crash-safe order, relocate the backup when the disk changes size. */
+ * crash-safe order, relocate the backup when the disk changes size.
+ *
+ * Concurrency: one struct hdi_gpt is used by one thread at a time (calls
+ * on it must not overlap); different tables may be used at once, on
+ * different devices. */
 #ifndef HDI_GPT_H
 #define HDI_GPT_H
 
@@ -8,6 +12,10 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "bdev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ---- on-disk layout (little-endian; GUIDs mixed-endian) ----------------- */
 #define HDI_GPT_SIG             "EFI PART"
@@ -226,5 +234,9 @@ int hdi_gpt_write(struct hdi_gpt *g, struct hdi_gpt_problem *why);
 /* Wipes the primary and backup headers (before a DOS label replaces the
  * GPT): afterwards nothing reads the disk as GPT. */
 int hdi_gpt_wipe(struct hdi_gpt *g);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,7 +1,14 @@
 /* hdi/hdi.h: the whole public API in one include, and the library version.
- * Each header below can also be included alone. */
+ * Each header below can also be included alone.
+ *
+ * Concurrency: each header says which calls may run at once. In short: no
+ * two calls on one handle overlap; different handles run independently. */
 #ifndef HDI_HDI_H
 #define HDI_HDI_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Semantic version: MAJOR changes break source or binary compatibility,
  * MINOR adds, PATCH fixes. HDI_VERSION is comparable: 0x00MMmmpp. */
@@ -19,5 +26,10 @@
 #include "hdi/mbr.h"
 #include "hdi/gpt.h"
 #include "hdi/qcow2_measure.h"
+#include "hdi/zstd.h"
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,9 +1,16 @@
 /* hdi/inflate.h: a freestanding raw-DEFLATE (RFC 1951) decoder, as qcow2
- * compressed clusters need it. No allocation; the caller passes scratch. */
+ * compressed clusters need it. No allocation; the caller passes scratch.
+ *
+ * Concurrency: all state is in the caller's scratch; calls with different
+ * scratch run at once, calls sharing scratch must not overlap. */
 #ifndef HDI_INFLATE_H
 #define HDI_INFLATE_H
 
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Scratch hdi_inflate_raw needs (Huffman tables); any alignment is fine.
  * The output window is dst itself, so no 32 KiB window is needed. */
@@ -23,5 +30,9 @@
 int hdi_inflate_raw(void *dst, size_t dst_len, size_t *dst_written,
 		    const void *src, size_t src_len, size_t *src_used,
 		    void *work, size_t work_len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,5 +1,9 @@
 /* hdi/mbr.h: MBR (DOS) partition tables on any hdi_bdev: read, edit in
- * memory, validate, write; extended partitions with their EBR chain. */
+ * memory, validate, write; extended partitions with their EBR chain.
+ *
+ * Concurrency: one struct hdi_mbr is used by one thread at a time (calls
+ * on it must not overlap); different tables may be used at once, on
+ * different devices. */
 #ifndef HDI_MBR_H
 #define HDI_MBR_H
 
@@ -7,6 +11,10 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "bdev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ---- on-disk layout (512-byte sectors, little-endian) ------------------ */
 #define HDI_MBR_SECTOR          512u
@@ -212,5 +220,9 @@ int hdi_mbr_write_bootcode(const struct hdi_bdev *dev, void *buf,
  * is not aligned to the parent's granule. */
 int hdi_mbr_partdev_init(struct hdi_bdev_view *pd, const struct hdi_mbr *m,
 			 unsigned n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,6 +1,13 @@
 /* hdi/qcow2.h: the qcow2 image format: open, read, write, create, check.
  * An open image is itself an hdi_bdev (its virtual disk). No allocation:
- * the caller provides the state (hdi_qcow2_t) and a workspace. */
+ * the caller provides the state (hdi_qcow2_t) and a workspace.
+ *
+ * Concurrency: no two calls on one handle (hdi_qcow2_t, its image device
+ * and the partitions on it) may overlap, not even two reads: reads fill the
+ * metadata caches. Serialize them with your own lock. Different handles
+ * share nothing and may run at once on different threads, as long as no
+ * two of them write one image (several read-only opens of one backing file
+ * are fine). */
 #ifndef HDI_QCOW2_H
 #define HDI_QCOW2_H
 
@@ -8,6 +15,10 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "bdev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Opaque state; the core checks at compile time that its layout fits. */
 #define HDI_QCOW2_STATE_SIZE 2048u
@@ -67,8 +78,15 @@ struct hdi_qcow2_opts {
 	void *compress_ctx;
 };
 
+/* Opens an image, read-write if opts->flags has HDI_QCOW2_RDWR. This
+ * entry links the write path, check and repair (a read-write open may
+ * repair a dirty image). */
 int hdi_qcow2_open(hdi_qcow2_t *q, struct hdi_bdev *file,
 		   const struct hdi_qcow2_opts *opts);
+/* The same open for readers: it links no write, check or repair code and
+ * refuses HDI_QCOW2_RDWR with HDI_EROFS. A bootloader calls this one. */
+int hdi_qcow2_open_ro(hdi_qcow2_t *q, struct hdi_bdev *file,
+		      const struct hdi_qcow2_opts *opts);
 /* Writes back caches, clears the dirty bit (lazy refcounts), flushes. */
 int hdi_qcow2_close(hdi_qcow2_t *q);
 int hdi_qcow2_flush(hdi_qcow2_t *q);
@@ -263,5 +281,9 @@ int hdi_qcow2_create(struct hdi_bdev *file,
 
 /* Does this buffer (>= 4 bytes) start with the qcow2 magic? */
 bool hdi_qcow2_probe(const void *first_bytes, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,5 +1,9 @@
 /* hdi/qcow2_measure.h: how large a qcow2 image file will be, computed the
- * way `qemu-img measure` computes it, for a new image or a copy. */
+ * way `qemu-img measure` computes it, for a new image or a copy.
+ *
+ * Concurrency: a measure reads its source through that source's handle, so
+ * the rules of hdi/qcow2.h apply to it; measures of different handles may
+ * run at once. */
 #ifndef HDI_QCOW2_MEASURE_H
 #define HDI_QCOW2_MEASURE_H
 
@@ -7,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "hdi/qcow2.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct hdi_qcow2_measure {
 	uint64_t required;         /* bytes the image needs for its content */
@@ -37,5 +45,9 @@ void hdi_qcow2_measure_bitmap(struct hdi_qcow2_measure *m, uint32_t cluster_bits
  * options are out of range. */
 int hdi_qcow2_measure(struct hdi_qcow2_measure *m,
 		      const struct hdi_qcow2_create_opts *o, bool full_data);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

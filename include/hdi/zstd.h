@@ -1,9 +1,16 @@
 /* hdi/zstd.h: a freestanding Zstandard (RFC 8878) decoder, as qcow2
- * compressed clusters need it. No allocation; the caller passes scratch. */
+ * compressed clusters need it. No allocation; the caller passes scratch.
+ *
+ * Concurrency: all state is in the caller's scratch; calls with different
+ * scratch run at once, calls sharing scratch must not overlap. */
 #ifndef HDI_ZSTD_H
 #define HDI_ZSTD_H
 
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Scratch hdi_zstd_decompress needs (Huffman and FSE tables); any
  * alignment is fine. There is no window buffer: matches are copied from
@@ -26,5 +33,9 @@
 int hdi_zstd_decompress(void *dst, size_t dst_len, size_t *dst_written,
 			const void *src, size_t src_len, size_t *src_used,
 			void *work, size_t work_len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

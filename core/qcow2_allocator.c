@@ -1,4 +1,4 @@
-/* core/qcow2_refcount.c: refcount updates and the cluster allocator: a
+/* core/qcow2_allocator.c: refcount updates and the cluster allocator: a
  * cursor that never rescans from the start, reuse of freed clusters, new
  * self-describing refcount blocks and refcount-table growth (QEMU's
  * layout: the new table and the blocks covering it describe themselves). */
