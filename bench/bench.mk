@@ -11,6 +11,9 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libhdihost.a $(BUILD)/libhdi.a
 	$(call say,CC,$@)
 	$(Q)$(HOST_COMPILE) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(LDLIBS)
 
+# the zstd decoder against libzstd, in process (docs/performance.md)
+$(BUILD)/bench/bench_zstd: LDLIBS += $(TEST_LIBS)
+
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@BUILD=$(BUILD) python3 bench/bench.py

@@ -164,6 +164,10 @@ struct qcow2 {
 	uint64_t file_size;       /* at open; the write path updates it */
 	struct hdi_bdev view_dev; /* the virtual disk (hdi_qcow2_bdev) */
 	struct hdi_bdev *backing; /* NULL: none (or ignored) */
+	/* opts' close_backing and its ctx: called once for backing, whether
+	 * the open fails after it was opened or the image is closed */
+	void (*close_backing)(void *ctx, struct hdi_bdev *backing);
+	void *backing_ctx;
 	uint64_t backing_size;
 
 	/* header fields, host byte order, all validated at open */
@@ -292,6 +296,7 @@ bool hdi_qc_in_file(const struct qcow2 *q, uint64_t off, uint64_t len);
  * ws[0 .. ws_size - ws_borrowed). Caches must be clean (flushed) and
  * unpinned; their contents are dropped. */
 int hdi_qc_ws_layout(struct qcow2 *q);
+void hdi_qc_release_backing(struct qcow2 *q);
 /* Lends the caller up to `want` bytes at the workspace's tail by shrinking
  * the caches (which are flushed and dropped first; the minimum layout is
  * always kept). area and got receive the region (8-byte aligned). Used by

@@ -258,6 +258,14 @@ static int check_incompat(struct qcow2 *q)
 }
 
 /* ---- backing file ------------------------------------------------------- */
+/* Hands the backing device back to the caller that opened it, once. */
+void hdi_qc_release_backing(struct qcow2 *q)
+{
+	if (q->backing && q->close_backing)
+		q->close_backing(q->backing_ctx, q->backing);
+	q->backing = NULL;
+}
+
 static int open_backing(struct qcow2 *q, const struct hdi_qcow2_opts *o)
 {
 	char *name = (char *)q->scratch;
@@ -273,9 +281,13 @@ static int open_backing(struct qcow2 *q, const struct hdi_qcow2_opts *o)
 		return r;
 	name[q->backing_name_size] = 0;
 	r = o->open_backing(o->backing_ctx, name, q->backing_fmt, q->depth, &q->backing);
-	if (r == HDI_OK && (!q->backing || !hdi_is_pow2(q->backing->granule) ||
-			    q->backing->granule > HDI_GRANULE_MAX))
+	if (r == HDI_OK && !q->backing)
 		r = HDI_EINVAL;
+	else if (r == HDI_OK && (!hdi_is_pow2(q->backing->granule) ||
+				 q->backing->granule > HDI_GRANULE_MAX)) {
+		hdi_qc_release_backing(q);
+		r = HDI_EINVAL;
+	}
 	if (r < 0) {
 		q->backing = NULL;
 		return hdi_qc_err(q, r, r == HDI_ELOOP ?
@@ -384,9 +396,13 @@ int hdi_qc_open(hdi_qcow2_t *h, struct hdi_bdev *file,
 	/* the header is read through a bounce at the workspace start until
 	 * the real layout exists */
 	q->bounce = (uint8_t *)(((uintptr_t)q->ws + 7u) & ~(uintptr_t)7u);
+	q->close_backing = o->close_backing;
+	q->backing_ctx = o->backing_ctx;
 	r = open_image(q, o);
-	if (r < 0)
+	if (r < 0) {
+		hdi_qc_release_backing(q);   /* a failed open leaks nothing */
 		return r;
+	}
 	q->state_magic = QC_STATE_MAGIC;
 	return HDI_OK;
 }
@@ -419,6 +435,7 @@ int hdi_qcow2_close(hdi_qcow2_t *h)
 	if (q->rw)
 		r = q->rw->close(q);
 	r2 = hdi_qc_caches_flush(q);
+	hdi_qc_release_backing(q);
 	q->state_magic = 0;   /* errmsg stays readable */
 	return r < 0 ? r : r2;
 }

@@ -17,6 +17,8 @@ struct zs {
 	uint8_t *frame;             /* the current frame's first output byte */
 	const uint8_t *lit;         /* the block's literals not yet copied */
 	size_t lit_n;
+	const uint8_t *lit_lim;     /* literals may be read (not used) up to here */
+	const uint8_t *src_end;
 	size_t in_max, out_max;     /* a block's content and output caps */
 };
 
@@ -44,6 +46,7 @@ static int literals(struct zs *z, const uint8_t *src, size_t len, size_t *used)
 				return HDI_ECORRUPT;
 			z->lit = src + hdr;
 			z->lit_n = regen;
+			z->lit_lim = z->src_end;
 			*used = hdr + regen;
 			return HDI_OK;
 		}
@@ -53,6 +56,7 @@ static int literals(struct zs *z, const uint8_t *src, size_t len, size_t *used)
 		memset(out, src[hdr], regen);
 		z->lit = out;
 		z->lit_n = regen;
+		z->lit_lim = z->end;
 		*used = hdr + 1;
 		return HDI_OK;
 	}
@@ -89,6 +93,7 @@ static int literals(struct zs *z, const uint8_t *src, size_t len, size_t *used)
 		return r;
 	z->lit = out;
 	z->lit_n = regen;
+	z->lit_lim = z->end;
 	return HDI_OK;
 }
 
@@ -160,20 +165,58 @@ static const uint32_t ml_base[21] = {
 static const uint8_t ml_bits[21] = {
 	1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 
+/* Short exact copies, 8 bytes at a time (a call costs more). Right when
+ * d <= s, or d >= s + 8: each chunk is loaded before it is stored. */
+static inline void copy_fwd(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+	uint64_t v;
+	for (; n >= 8; n -= 8, d += 8, s += 8) {
+		__builtin_memcpy(&v, s, 8);
+		__builtin_memcpy(d, &v, 8);
+	}
+	while (n--)
+		*d++ = *s++;
+}
+
+/* 16 bytes, all loaded before any is stored. */
+static inline void copy16(uint8_t *d, const uint8_t *s)
+{
+	uint64_t a, b;
+	__builtin_memcpy(&a, s, 8);
+	__builtin_memcpy(&b, s + 8, 8);
+	__builtin_memcpy(d, &a, 8);
+	__builtin_memcpy(d + 8, &b, 8);
+}
+
 /* ll literals, then ml bytes from offset back; everything stays in dst. */
 static int exec(struct zs *z, uint32_t ll, uint32_t off, uint32_t ml)
 {
-	uint8_t *op = z->op, *from;
+	uint8_t *op = z->op, *from, *keep;
 	if (ll > z->lit_n || ml > (size_t)(z->end - op) - z->lit_n)
 		return HDI_ECORRUPT;
-	memmove(op, z->lit, ll);
+	/* Short copies may write up to 16 bytes below `keep`, the first
+	 * literal this sequence leaves unread (or dst's end): those bytes are
+	 * rewritten later. Copies go forwards: the tail literals are never
+	 * below op. */
+	keep = z->end - (z->lit_n - ll);
+	if (ll <= 16 && (size_t)(keep - op) >= 16 &&
+	    (size_t)(z->lit_lim - z->lit) >= 16)
+		copy16(op, z->lit);
+	else if (ll < 32)
+		copy_fwd(op, z->lit, ll);
+	else
+		memmove(op, z->lit, ll);
 	op += ll;
 	z->lit += ll;
 	z->lit_n -= ll;
 	if (off > (size_t)(op - z->frame))
 		return HDI_ECORRUPT;
 	from = op - off;
-	if (off >= ml) {
+	if (ml <= 16 && off >= 16 && (size_t)(keep - op) >= 16) {
+		copy16(op, from);
+	} else if (ml < 32 && off >= 8) {
+		copy_fwd(op, from, ml);
+	} else if (off >= ml) {
 		memcpy(op, from, ml);
 	} else if (off == 1) {
 		memset(op, *from, ml);
@@ -519,6 +562,7 @@ int hdi_zstd_decompress(void *dst, size_t dst_len, size_t *dst_written,
 		z.end = z.op + dst_len;
 		z.frame = z.op;
 		z.w = (struct zs_work *)(((uintptr_t)work + 7u) & ~(uintptr_t)7u);
+		z.src_end = (const uint8_t *)src + src_len;
 		r = decode(&z, src, src_len, &pos);
 	}
 	if (dst_written)

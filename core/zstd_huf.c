@@ -120,14 +120,25 @@ static int stream(const struct zs_work *w, uint8_t *out, size_t n,
 	size_t i = 0;
 	if (zs_br_init(&b, src, len) < 0)
 		return four ? ZS_STRICT() : HDI_ECORRUPT;
-	while (i < n) {
-		/* four codes of at most 12 bits per refill of >= 57 bits */
-		size_t end = i + 4 <= n && b.n >= 4 * log ? i + 4 : i + 1;
-		for (; i < end; i++) {
-			uint16_t e = w->huf[zs_br_peek(&b, log)];
-			out[i] = (uint8_t)e;
-			zs_br_skip(&b, e >> 8);
+	/* the hot loop: four codes of at most 12 bits per refill to >= 57
+	 * bits, in locals the compiler keeps in registers */
+	while (i + 4 <= n && b.n >= 4 * log) {
+		uint64_t c = b.c;
+		unsigned k = b.n, j;
+		uint32_t mask = (1u << log) - 1u;
+		for (j = 0; j < 4; j++) {
+			uint16_t e = w->huf[(uint32_t)(c >> (k - log)) & mask];
+			out[i++] = (uint8_t)e;
+			k -= e >> 8;
 		}
+		b.n = k;
+		zs_br_fill(&b);
+	}
+	/* the stream's end, where fewer bits are left */
+	for (; i < n; i++) {
+		uint16_t e = w->huf[zs_br_peek(&b, log)];
+		out[i] = (uint8_t)e;
+		zs_br_skip(&b, e >> 8);
 		zs_br_fill(&b);
 	}
 	if (zs_br_done(&b))

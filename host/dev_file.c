@@ -5,6 +5,7 @@
 #include "dev_file.h"
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
 #ifdef _WIN32
 #include <io.h>
 #define file_seek _fseeki64
@@ -14,6 +15,9 @@
 #include <sys/types.h>
 #define file_seek fseeko
 #define file_tell ftello
+#endif
+#ifndef O_BINARY
+#define O_BINARY 0
 #endif
 
 static int seek(struct file_dev *fd, uint64_t off)
@@ -102,12 +106,26 @@ static const struct hdi_bdev_ops file_ops = {
 	.grow = f_grow,
 };
 
+/* "c+b": like "w+b" but an existing file keeps its bytes until the caller,
+ * having locked it, truncates it. */
+static FILE *open_create(const char *path)
+{
+	int h = open(path, O_RDWR | O_CREAT | O_BINARY, 0666);
+	FILE *f;
+	if (h < 0)
+		return NULL;
+	f = fdopen(h, "r+b");
+	if (!f)
+		close(h);
+	return f;
+}
+
 int file_dev_open(struct file_dev *fd, const char *path,
 		      const char *mode, uint32_t granule)
 {
 	int64_t end;
 	memset(fd, 0, sizeof(*fd));
-	fd->f = fopen(path, mode);
+	fd->f = mode[0] == 'c' ? open_create(path) : fopen(path, mode);
 	if (!fd->f)
 		return errno == ENOENT ? HDI_ENOENT : HDI_EIO;
 	fd->writable = strchr(mode, '+') || strchr(mode, 'w');

@@ -13,7 +13,8 @@ struct file_dev {
 	int writable;
 };
 
-/* mode: "rb" or "r+b" (open existing), "w+b" (create/truncate).
+/* mode: "rb" or "r+b" (open existing), "w+b" (create/truncate), "c+b"
+ * (open read-write, created empty if missing, never truncated).
  * Granule 1 unless granule is non-zero. Returns HDI_OK or a negative code
  * (errno is left set for the caller's message). */
 int file_dev_open(struct file_dev *fd, const char *path,

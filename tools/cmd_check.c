@@ -148,6 +148,8 @@ static int check_open(struct check_img *ci, const char *image,
 		ed_err(image, "This image format does not support checks");
 		return 63;
 	}
+	if (ed_lock(image, &ci->file, (o->repair ? ED_LOCK_RDWR : 0) | ED_LOCK_KEEP))
+		return 1;
 	ci->ws = malloc((size_t)o->ws_size);
 	if (!ci->ws)
 		return ed_err(image, "out of memory");

@@ -227,16 +227,35 @@ static int x_put(void *ctx, uint64_t off, const unsigned char *data,
 
 static int to_raw(struct ed_image *im, const char *out)
 {
-	FILE *o = fopen(out, "wb");
+	struct file_dev fd;
+	FILE *o;
 	int r;
-	if (!o)
-		return ed_err(out, "cannot create: %s", strerror(errno));
+	if (ed_create_open(&fd, out))
+		return 1;
+	o = fd.f;
 	r = copy_disk(im, o, out);
 	if (!r && (fflush(o) || ftruncate(fileno(o), (off_t)ed_disk_size(im))))
 		r = ed_err(out, "cannot size the output: %s", strerror(errno));
-	if (fclose(o) && !r)
+	if (file_dev_close(&fd) && !r)
 		r = ed_err(out, "close failed: %s", strerror(errno));
 	return r ? 1 : 0;
+}
+
+/* Writing OUT must not destroy what is being read: the input itself or a
+ * file of its backing chain, however OUT spells it. */
+static int refuse_own_input(struct ed_image *im, const char *out)
+{
+	struct file_dev *file;
+	const char *path;
+	hdi_qcow2_t *q;
+	int d = ed_chain_find(im, out);
+	if (d < 0)
+		return 0;
+	if (d == 0)
+		return ed_err(im->path, "convert: the output '%s' is the input image itself", out);
+	ed_chain_get(im, (unsigned)d, &path, &file, &q);
+	return ed_err(im->path, "convert: the output '%s' is the input's backing file '%s'",
+		      out, path);
 }
 
 static const char *find_format(int argc, char **argv)
@@ -313,11 +332,15 @@ int ed_cmd_convert(const char *image, int argc, char **argv)
 		return 1;
 	if (!out)
 		return ed_err(image, "convert: need an output file (try --help)");
-	if (edr_open(&im, image, snap))
+	/* a copy must not change under it: like qemu-img convert */
+	if (edr_open_flags(&im, image, snap, ED_OPEN_STABLE))
 		return 1;
+	ed_force_share = 0;   /* -U is for the input; OUT is locked for writing */
 	snapshot = snap;
-	if (!strcmp(fmt, "qcow2"))
-		r = ed_convert_to_qcow2(&im, out, argc, argv);
+	if (refuse_own_input(&im, out))
+		r = 1;
+	else if (!strcmp(fmt, "qcow2"))
+		r = ed_convert_to_qcow2(&im, out, argc, argv);   /* locks OUT too */
 	else
 		r = to_raw(&im, out);
 	if (ed_close(&im))

@@ -268,23 +268,6 @@ int ed_qcow2_opts_check(const char *image, struct ed_qcow2_opts *c)
 	return 0;
 }
 
-/* name relative to the directory of image, as the backing file is found. */
-static char *beside(const char *image, const char *name)
-{
-	const char *slash = strrchr(image, '/');
-	size_t dl;
-	char *p;
-	if (name[0] == '/' || !slash)
-		return strdup(name);
-	dl = (size_t)(slash - image) + 1;
-	p = malloc(dl + strlen(name) + 1);
-	if (p) {
-		memcpy(p, image, dl);
-		strcpy(p + dl, name);
-	}
-	return p;
-}
-
 /* Looks at the backing file as the image will see it: checks it is there,
  * probes its format if none was given, and reads its virtual size from
  * the qcow2 header (or the raw file's length). */
@@ -293,15 +276,27 @@ static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 {
 	struct file_dev b;
 	unsigned char h[32];
-	char *path = beside(image, c->backing);
+	char *path = ed_resolve(image, c->backing);
 	int is_q, r;
 	if (!path)
 		return ed_err(image, "out of memory");
+	/* the image would be its own backing file, and the old one is lost */
+	if (ed_same_file(path, image)) {
+		free(path);
+		return ed_err(image, "create: the backing file '%s' is the image being created", c->backing);
+	}
 	r = file_dev_open(&b, path, "rb", 0);
-	free(path);
-	if (r)
+	if (r) {
+		free(path);
 		return ed_err(image, "could not open backing file '%s': %s",
 			      c->backing, strerror(errno));
+	}
+	r = ed_lock(path, &b, ED_LOCK_KEEP);
+	free(path);
+	if (r) {
+		file_dev_close(&b);
+		return 1;
+	}
 	is_q = b.size >= sizeof h && !hdi_bdev_read(&b.bdev, 0, h, sizeof h) &&
 	       hdi_qcow2_probe(h, sizeof h);
 	if (c->backing_fmt && !strcmp(c->backing_fmt, "qcow2") && !is_q) {
@@ -333,8 +328,8 @@ int ed_create_qcow2_file(const char *path, struct ed_qcow2_opts *c,
 	c->o.size = (size + 511u) & ~(uint64_t)511u;
 	c->o.backing_file = c->backing;
 	c->o.backing_format = c->backing_fmt;
-	if (file_dev_open(&fd, path, "w+b", 0))
-		return ed_err(path, "cannot create: %s", strerror(errno));
+	if (ed_create_open(&fd, path))
+		return 1;
 	ws = malloc(CREATE_WS);
 	if (!ws) {
 		file_dev_close(&fd);
@@ -357,8 +352,8 @@ static int create_raw(const char *path, uint64_t size)
 {
 	struct file_dev fd;
 	int r;
-	if (file_dev_open(&fd, path, "w+b", 0))
-		return ed_err(path, "cannot create: %s", strerror(errno));
+	if (ed_create_open(&fd, path))
+		return 1;
 	r = hdi_bdev_ensure_size(&fd.bdev, size);
 	if (file_dev_close(&fd) && !r)
 		r = HDI_EIO;
@@ -488,14 +483,14 @@ int ed_cmd_resize(const char *image, int argc, char **argv)
 		}
 		return ed_close(&im) ? 1 : 0;
 	}
-	ed_close(&im);
-	if (truncate(image, (off_t)size))
-		return ed_err(image, "resize: %s", strerror(errno));
-	if (size > cur) {
-		if (ed_open(&im, image, ED_OPEN_RDWR))
-			return 1;
-		r = fd_gpt_follow_resize(&im, size);
-		return ed_close(&im) || r ? 1 : 0;
+	/* on the locked descriptor: nobody may take the image meanwhile */
+	r = fflush(im.file.f) || ftruncate(fileno(im.file.f), (off_t)size);
+	if (r)
+		ed_err(image, "resize: %s", strerror(errno));
+	else {
+		im.file.size = size;
+		if (size > cur)
+			r = fd_gpt_follow_resize(&im, size);
 	}
-	return 0;
+	return ed_close(&im) || r ? 1 : 0;
 }

@@ -176,7 +176,7 @@ int ed_cmd_info(const char *image, int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (edr_json_opt(argc, argv, &i, &json) != 1)
 			return ed_err(image, "info: unexpected argument '%s'", argv[i]);
-	if (ed_open(&im, image, ED_OPEN_NO_BACKING))   /* like qemu-img info */
+	if (ed_open(&im, image, ED_OPEN_NO_BACKING | ED_OPEN_NO_IO))   /* like qemu-img info */
 		return 1;
 	if (im.is_qcow2) {
 		r = hdi_qcow2_info(&im.q, &in);

@@ -122,6 +122,12 @@ int ed_cmd_write(const char *image, int argc, char **argv)
 			fclose(in);
 		return buf ? 1 : ed_err(image, "out of memory");
 	}
+	/* streaming the image into itself reads what it has just written
+	 * (and a qcow2 file grows ahead of the reader) */
+	if (in != stdin && ed_chain_find(&im, name) == 0) {
+		r = ed_err(image, "write: the input file '%s' is the image itself", name);
+		goto done;
+	}
 	if (comp && !im.is_qcow2) {
 		r = ed_err(image, "write: --compressed needs a qcow2 image");
 		goto done;

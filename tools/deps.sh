@@ -9,6 +9,7 @@ want make make
 want qemu-img qemu-utils
 want qemu-io qemu-utils
 want qemu-system-i386 qemu-system-x86
+want qemu-system-x86_64 qemu-system-x86
 want i686-linux-gnu-gcc gcc-i686-linux-gnu
 want i686-linux-gnu-ld binutils-i686-linux-gnu
 want clang clang

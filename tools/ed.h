@@ -35,11 +35,14 @@ struct ed_image {
 
 #define ED_OPEN_RDWR        0x1
 #define ED_OPEN_NO_BACKING  0x2
+#define ED_OPEN_NO_IO       0x4   /* metadata only (info): lock as qemu-img info */
+#define ED_OPEN_STABLE      0x8   /* nobody may write it meanwhile, raw too */
 /* the backing-chain image at depth d (>= 1) is opened read-write too */
 #define ED_OPEN_RW_DEPTH(d) ((int)(d) << 8)
 
-/* Opens path, detecting qcow2 by magic. Prints one error line and returns
- * a negative code on failure. */
+/* Opens path, detecting qcow2 by magic, and takes QEMU's image locks on it
+ * and its backing files (tools/image_lock.c). Prints one error line and
+ * returns a negative code on failure. */
 int ed_open(struct ed_image *im, const char *path, int flags);
 /* Closes (flushing qcow2 metadata); prints and returns an error. */
 int ed_close(struct ed_image *im);
@@ -91,7 +94,8 @@ int ed_err(const char *image, const char *fmt, ...)
 	ED_PRINTF(2, 3);
 /* Error line for a library code, with the qcow2 detail when there is one. */
 int ed_err_code(struct ed_image *im, const char *what, int code);
-/* OUT written under a temporary name: ed_tmp_begin makes OUT.tmp-XXXXXX
+/* OUT written under a temporary name: ed_tmp_begin locks an existing OUT
+ * for writing (refused while QEMU uses it), makes OUT.tmp-XXXXXX
  * (printing why it could not: NULL) and removes it on SIGINT/SIGTERM;
  * ed_tmp_end renames it to OUT, or removes it when discard is set or the
  * rename fails (returns 1 then). The caller frees the name. */
@@ -102,6 +106,27 @@ int ed_wants_help(int argc, char **argv);
 
 /* Every command: argv[0] is the command name; returns the exit code. */
 typedef int (*ed_cmd_fn)(const char *image, int argc, char **argv);
+
+/* Image locks and output guards (tools/image_lock.c). */
+#define ED_LOCK_RDWR   0x1   /* write and resize, shared with nobody */
+#define ED_LOCK_KEEP   0x2   /* read; nobody may write or resize meanwhile */
+#define ED_LOCK_NO_IO  0x4   /* metadata only: no consistent-read byte */
+/* Locks f (opened from path) as QEMU would; prints and returns 1 when the
+ * image is in use (or -U was given for a write). */
+int ed_lock(const char *path, struct file_dev *f, int how);
+/* Opens path for a new image: created if missing, locked for writing, and
+ * only then truncated. Prints and returns 1 on failure. */
+int ed_create_open(struct file_dev *fd, const char *path);
+/* When out exists: opens and locks it for writing (g->f set) so nobody
+ * uses it while it is being replaced. Prints and returns 1 on failure. */
+int ed_output_guard(struct file_dev *g, const char *out);
+/* Depth in im's backing chain (0: im) of the file out names, else -1;
+ * compared by file identity, so links and spellings are caught. */
+int ed_chain_find(struct ed_image *im, const char *out);
+/* Do two paths name one existing file? */
+int ed_same_file(const char *a, const char *b);
+/* Test hook: pause while the file named by EDQCOW2_TEST_HOLD exists. */
+void ed_test_hold(void);
 
 /* Commands, each defined in its own file. */
 #define ED_CMD(name) int name(const char *image, int argc, char **argv)

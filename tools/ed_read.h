@@ -10,6 +10,9 @@
 /* ed_open read-only, then switch to snapshot (id or name) if not NULL.
  * Prints the error and returns non-zero on failure (image closed). */
 int edr_open(struct ed_image *im, const char *image, const char *snapshot);
+/* The same with ed_open flags (ED_OPEN_STABLE for a copy's source). */
+int edr_open_flags(struct ed_image *im, const char *image,
+		   const char *snapshot, int flags);
 /* Takes "--snapshot X", "--snapshot=X", "-s X" and "-l X" at argv[*i];
  * returns 1 if consumed (advancing *i), 0 if not an option of that kind,
  * -1 on a missing value. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "ed.h"
 #include "ed_compress.h"
+#include "path.h"
 
 struct ed_chain {
 	struct ed_chain *next;       /* the image this one backs is closed first */
@@ -62,24 +63,10 @@ static int probe_qcow2(struct file_dev *fd)
 
 char *ed_resolve(const char *overlay, const char *name)
 {
-	const char *slash = strrchr(overlay, '/');
-	size_t dl;
-	char *p;
-#ifdef _WIN32
-	const char *bs = strrchr(overlay, '\\');
-	if (bs > slash)
-		slash = bs;
-	if (name[0] && name[1] == ':')
-		return strdup(name);
-#endif
-	if (name[0] == '/' || !slash)
-		return strdup(name);
-	dl = (size_t)(slash - overlay) + 1;
-	p = malloc(dl + strlen(name) + 1);
-	if (p) {
-		memcpy(p, overlay, dl);
-		strcpy(p + dl, name);
-	}
+	size_t n = path_beside(NULL, 0, overlay, name, PATH_NATIVE);
+	char *p = malloc(n + 1);
+	if (p)
+		path_beside(p, n + 1, overlay, name, PATH_NATIVE);
 	return p;
 }
 
@@ -170,6 +157,11 @@ static int open_backing(void *ctx, const char *name, const char *fmt,
 	}
 	c->next = top->chain;
 	top->chain = c;
+	/* read-only and shared, but nobody may change it under the overlay;
+	 * the one commit writes into is locked for writing */
+	if (ed_lock(c->path, &c->file, top->rw_depth == depth + 1 ?
+		    ED_LOCK_RDWR | ED_LOCK_KEEP : ED_LOCK_KEEP))
+		return HDI_EBUSY;
 	c->is_qcow2 = fmt && !strcmp(fmt, "raw") ? 0 : probe_qcow2(&c->file);
 	if (fmt && !strcmp(fmt, "qcow2") && !c->is_qcow2)
 		return HDI_ECORRUPT;
@@ -222,8 +214,15 @@ int ed_open(struct ed_image *im, const char *path, int flags)
 		return r;
 	}
 	im->is_qcow2 = probe_qcow2(&im->file);
+	if (ed_lock(path, &im->file, ((flags & ED_OPEN_RDWR) ? ED_LOCK_RDWR : 0) |
+		    (im->is_qcow2 || (flags & ED_OPEN_STABLE) ? ED_LOCK_KEEP : 0) |
+		    ((flags & ED_OPEN_NO_IO) ? ED_LOCK_NO_IO : 0))) {
+		file_dev_close(&im->file);
+		return HDI_EBUSY;
+	}
 	if (!im->is_qcow2) {
 		im->disk = &im->file.bdev;
+		ed_test_hold();
 		return HDI_OK;
 	}
 	im->ws_size = ED_WORKSPACE;
@@ -265,6 +264,7 @@ int ed_open(struct ed_image *im, const char *path, int flags)
 		return r;
 	}
 	im->disk = hdi_qcow2_bdev(&im->q);
+	ed_test_hold();
 	return HDI_OK;
 }
 

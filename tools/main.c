@@ -108,6 +108,13 @@ int main(int argc, char **argv)
 	const char *image;
 	char **nargv;
 	int nargc, r;
+	/* -U before everything, the image included, as anywhere else */
+	while (argc > 1 && (!strcmp(argv[1], "-U") || !strcmp(argv[1], "--force-share"))) {
+		ed_force_share = 1;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 1 : 0;

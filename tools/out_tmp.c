@@ -14,6 +14,9 @@
 
 /* The temporary file, removed if we are interrupted. */
 static char *tmp_path;
+/* An existing OUT, locked for writing until it is replaced, so that an
+ * image QEMU uses is refused as qemu-img refuses it. */
+static struct file_dev guard;
 
 static const int signals[] = {
 	SIGINT, SIGTERM,
@@ -50,12 +53,18 @@ char *ed_tmp_begin(const char *out)
 		ed_err(out, "out of memory");
 		return NULL;
 	}
+	if (ed_output_guard(&guard, out)) {
+		free(p);
+		return NULL;
+	}
 	memcpy(p, out, n);
 	memcpy(p + n, ".tmp-XXXXXX", 12);
 	fd = mkstemp(p);
 	if (fd < 0) {
 		ed_err(out, "cannot create a temporary file: %s", strerror(errno));
 		free(p);
+		if (guard.f)
+			file_dev_close(&guard);
 		return NULL;
 	}
 	/* mkstemp makes it private; the result gets the usual mode */
@@ -85,6 +94,8 @@ int ed_tmp_end(const char *tmp, const char *out, int discard)
 	}
 	if (discard || rc)
 		unlink(tmp);
+	if (guard.f)
+		file_dev_close(&guard);
 	arm(SIG_DFL);
 	tmp_path = NULL;
 	return discard && !rc ? 0 : rc;

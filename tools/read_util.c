@@ -14,7 +14,13 @@
 
 int edr_open(struct ed_image *im, const char *image, const char *snapshot)
 {
-	int r = ed_open(im, image, 0), idx;
+	return edr_open_flags(im, image, snapshot, 0);
+}
+
+int edr_open_flags(struct ed_image *im, const char *image,
+		   const char *snapshot, int flags)
+{
+	int r = ed_open(im, image, flags), idx;
 	if (r)
 		return r;
 	if (!snapshot)

@@ -121,15 +121,19 @@ run_disk c512-rb1 4194304 mk_io compat=1.1,cluster_size=512,refcount_bits=1 \
 run_disk extl2-rb64 4194304 mk_io \
 	compat=1.1,cluster_size=65536,extended_l2=on,refcount_bits=64 \
 	"write -s $T/rand 0 1M" "write -s $T/rand 4300000 100000"
-# 2 MiB clusters, compressed by qemu-img convert -c: the CRC inflates in the
-# kernel, the pattern rewrites half of a compressed cluster.
+# Compressed by qemu-img convert -c (zlib, or zstd: FILE [TYPE [CLUSTER]]):
+# the CRC decompresses in the kernel, the pattern rewrites part of a
+# compressed cluster.
 mk_compressed() {
 	head -c 6291456 "$T/rand" | base64 -w 0 | head -c 12582912 > "$T/comp.raw" &&
 	truncate -s 16M "$T/comp.raw" &&
-	qemu-img convert -c -f raw -O qcow2 -o cluster_size=2M "$T/comp.raw" "$1" &&
+	qemu-img convert -c -f raw -O qcow2 \
+		-o "cluster_size=${3:-2M},compression_type=${2:-zlib}" "$T/comp.raw" "$1" &&
 	qemu-img check "$1" | grep -q '100.00% compressed clusters' && rm -f "$T/comp.raw"
 }
 run_disk c2m-compressed 8388608 mk_compressed
+run_disk c2m-zstd 8388608 mk_compressed zstd
+run_disk c64k-zstd 4194304 mk_compressed zstd 64k
 # Lazy refcounts and an internal snapshot: every cluster is shared, so each
 # kernel write copies on write; the snapshot must keep the old contents.
 mk_snap() {

@@ -65,4 +65,25 @@ qemu-img create -q -u -f qcow2 -b '..\base\base.qcow2' -F qcow2 "$C/ovl/top.qcow
 (cd "$T" && W 'C:\hdi-test\ovl\top.qcow2' convert 'C:\hdi-test\top.raw' -O raw >/dev/null)
 qemu-img convert -O raw "$C/base/base.qcow2" "$T/base.raw"
 check windows.backing-relative cmp "$C/top.raw" "$T/base.raw"
+# edqcow2's own create resolves the relative name beside the overlay too
+# (the resolver's Windows rules are unit-tested on any host in
+# t_host_path_lock.c)
+W 'C:\hdi-test\ovl\mine.qcow2' create --backing '..\base\base.qcow2' >"$T/wout"
+(cd "$T" && W 'C:\hdi-test\ovl\mine.qcow2' convert 'C:\hdi-test\mine.raw' -O raw >>"$T/wout")
+if cmp -s "$C/mine.raw" "$T/base.raw"; then ok windows.create-backing-relative
+else notok windows.create-backing-relative "$(head -c 300 "$T/wout")"; fi
+# file identity (volume serial and file index): convert onto its own input
+# through .\, another letter case or a hard link is refused, unchanged
+ln -f "$C/data.qcow2" "$C/hl.qcow2"
+before=$(cksum < "$C/data.qcow2")
+for n in dot case hardlink; do
+	case $n in
+	dot) o='C:\hdi-test\.\data.qcow2' ;; case) o='C:\HDI-TEST\DATA.QCOW2' ;; hardlink) o='C:\hdi-test\hl.qcow2' ;;
+	esac
+	out=$(W 'C:\hdi-test\data.qcow2' convert "$o" -O raw)
+	case $out in
+	*"input image itself"*) expect_eq "windows.self-convert.$n" "$(cksum < "$C/data.qcow2")" "$before" ;;
+	*) notok "windows.self-convert.$n" "$(printf '%s' "$out" | head -c 300)" ;;
+	esac
+done
 rm -rf "$C"

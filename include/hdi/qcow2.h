@@ -52,6 +52,12 @@ typedef struct { uint64_t opaque_[HDI_QCOW2_STATE_SIZE / 8]; } hdi_qcow2_t;
 typedef int (*hdi_qcow2_backing_fn)(void *ctx, const char *name,
 				    const char *fmt, unsigned depth,
 				    struct hdi_bdev **out);
+/* Gives back a device open_backing returned with HDI_OK (close the backing
+ * image and its file here). Called exactly once for each: when the image
+ * it backs is closed, and also when that image's open fails after its
+ * backing was opened, so a chain that fails half-way leaks nothing. A
+ * failing open_backing cleans up after itself: nothing was returned. */
+typedef void (*hdi_qcow2_backing_close_fn)(void *ctx, struct hdi_bdev *backing);
 
 /* A compressor for compressed writes. The core has none of its own (the
  * kernel build stays free of dependencies); the host tool passes zlib's or
@@ -71,11 +77,13 @@ struct hdi_qcow2_opts {
 	void *workspace;
 	size_t workspace_size;
 	hdi_qcow2_backing_fn open_backing;   /* NULL: backing refused (EUNSUPP) */
-	void *backing_ctx;
+	void *backing_ctx;                   /* for both backing callbacks */
 	unsigned depth;                      /* 0 for the top image */
 	hdi_qcow2_compress_fn compress;      /* NULL: hdi_qcow2_write_compressed
 					      * refused (EUNSUPP) */
 	void *compress_ctx;
+	hdi_qcow2_backing_close_fn close_backing; /* NULL: the caller keeps
+					      * track of backing devices */
 };
 
 /* Opens an image, read-write if opts->flags has HDI_QCOW2_RDWR. This
