@@ -46,39 +46,54 @@ static int order_of(uint32_t v)
 	return o;
 }
 
-static int validate(const struct hdi_qcow2_create_opts *o)
+/* Sets *why (when asked) to a static sentence in qemu-img's wording. */
+static int refuse(const char **why, int code, const char *msg)
+{
+	if (why)
+		*why = msg;
+	return code;
+}
+
+static int validate(const struct hdi_qcow2_create_opts *o, const char **why)
 {
 	if (o->version != 2 && o->version != 3)
-		return HDI_EINVAL;
+		return refuse(why, HDI_EINVAL, "Compatibility level must be 0.10 (version 2) or 1.1 (version 3)");
 	if (o->cluster_bits < 9 || o->cluster_bits > 21)
-		return HDI_EINVAL;
+		return refuse(why, HDI_EINVAL, "Cluster size must be a power of two between 512 and 2048k");
 	if (o->refcount_bits < 1 || o->refcount_bits > 64 ||
 	    !hdi_is_pow2(o->refcount_bits))
-		return HDI_EINVAL;
-	if (o->version == 2 && (o->refcount_bits != 16 || o->lazy_refcounts ||
-				o->extended_l2))
-		return HDI_EINVAL;
+		return refuse(why, HDI_EINVAL, "Refcount width must be a power of two and may not exceed 64 bits");
+	if (o->version == 2 && o->lazy_refcounts)
+		return refuse(why, HDI_EINVAL, "Lazy refcounts only supported with compatibility level 1.1 and above");
+	if (o->version == 2 && o->refcount_bits != 16)
+		return refuse(why, HDI_EINVAL, "Different refcount widths than 16 bits require compatibility level 1.1 or above");
+	if (o->version == 2 && o->extended_l2)
+		return refuse(why, HDI_EINVAL, "Extended L2 entries are only supported with compatibility level 1.1 and above");
 	/* 32 subclusters of at least 512 bytes each */
 	if (o->extended_l2 && o->cluster_bits < 14)
-		return HDI_EINVAL;
+		return refuse(why, HDI_EINVAL, "Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
 	if (o->size & 511u)
-		return HDI_EINVAL;
+		return refuse(why, HDI_EINVAL, "Image size must be a multiple of 512 bytes");
 	if (o->backing_format && !o->backing_file)
-		return HDI_EINVAL;
-	/* the compression type field exists from version 3 on */
-	if (o->compression_type > QC_COMPRESSION_ZSTD ||
-	    (o->version == 2 && o->compression_type != QC_COMPRESSION_ZLIB))
-		return HDI_EINVAL;
-	if (o->backing_format && !str_eq(o->backing_format, "raw") &&
-	    !str_eq(o->backing_format, "qcow2"))
-		return HDI_EINVAL;
-	if (o->backing_file && (!o->backing_file[0] ||
-				str_len(o->backing_file) >= HDI_QCOW2_NAME_MAX))
-		return HDI_EINVAL;
+		return refuse(why, HDI_EINVAL, "Backing format cannot be used without backing file");
 	/* QEMU: only with extended L2; we do not (yet) preallocate subclusters
 	 * under a backing file */
 	if (o->preallocate_metadata && o->backing_file)
-		return HDI_EUNSUPP;
+		return refuse(why, HDI_EUNSUPP, o->extended_l2 ?
+			      "a backing file with preallocation is not supported" :
+			      "Backing file and preallocation can only be used at the same time if extended_l2 is on");
+	/* the compression type field exists from version 3 on */
+	if (o->compression_type > QC_COMPRESSION_ZSTD)
+		return refuse(why, HDI_EINVAL, "Compression type must be zlib or zstd");
+	if (o->version == 2 && o->compression_type != QC_COMPRESSION_ZLIB)
+		return refuse(why, HDI_EINVAL, "Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)");
+	if (o->backing_format && !str_eq(o->backing_format, "raw") &&
+	    !str_eq(o->backing_format, "qcow2"))
+		return refuse(why, HDI_EINVAL, "Backing format must be raw or qcow2");
+	if (o->backing_file && !o->backing_file[0])
+		return refuse(why, HDI_EINVAL, "Backing file name is empty");
+	if (o->backing_file && str_len(o->backing_file) >= HDI_QCOW2_NAME_MAX)
+		return refuse(why, HDI_EINVAL, "Backing file name is too long");
 	return HDI_OK;
 }
 
@@ -95,7 +110,7 @@ static int plan(const struct hdi_qcow2_create_opts *o, struct layout *l)
 	l->l1_entries = div_up_pow2(o->size, l->cbits + l2_bits);
 	l1_bytes = l->l1_entries << 3;
 	if (l1_bytes > QC_MAX_L1_BYTES)
-		return HDI_EINVAL;   /* QEMU: "image size is too large" */
+		return HDI_EINVAL;   /* the caller names it: size too large */
 	l->l1_clusters = div_up_pow2(l1_bytes, l->cbits);
 	rpb_bits = l->cbits + 3u - l->rorder;
 	rte_bits = l->cbits - 3u;
@@ -132,6 +147,37 @@ static const struct feat features[] = {
 	{ 0, 4, "extended L2 entries" }, { 1, 0, "lazy refcounts" },
 	{ 2, 0, "bitmaps" }, { 2, 1, "raw external data" },
 };
+
+/* The bytes build_header writes: header, extensions, end marker, name. */
+static uint32_t header_len(const struct hdi_qcow2_create_opts *o,
+			   const struct layout *l)
+{
+	uint32_t at = o->version >= 3 ? QC_V3_HDR_LEN : QC_V2_HDR_LEN;
+	if (o->backing_format)
+		at += 8u + (((uint32_t)str_len(o->backing_format) + 7u) & ~7u);
+	if (o->version >= 3 && l->cs > 4096u)
+		at += 8u + 48u * (uint32_t)HDI_ARRAY_SIZE(features);
+	return at + 8u + (uint32_t)str_len(o->backing_file);
+}
+
+int hdi_qcow2_create_check(const struct hdi_qcow2_create_opts *o,
+			   const char **why)
+{
+	struct layout l;
+	int r;
+	if (why)
+		*why = "";
+	if (!o)
+		return refuse(why, HDI_EINVAL, "no options");
+	r = validate(o, why);
+	if (r < 0)
+		return r;
+	if (plan(o, &l) < 0)
+		return refuse(why, HDI_EINVAL, "The image size is too large for file format 'qcow2' (try using a larger cluster size)");
+	if (header_len(o, &l) > l.cs || header_len(o, &l) > QC_HDR_BUF)
+		return refuse(why, HDI_EINVAL, "Backing file name is too long for the header cluster (try a larger cluster size)");
+	return HDI_OK;
+}
 
 /* Builds header + extensions + backing name into h (zeroed, QC_HDR_BUF). */
 static int build_header(const struct hdi_qcow2_create_opts *o,
@@ -290,7 +336,7 @@ int hdi_qcow2_create(struct hdi_bdev *file,
 	if (workspace_size < QC_HDR_BUF + 512u ||
 	    workspace_size < QC_HDR_BUF + g)
 		return HDI_ENOMEM;
-	r = validate(o);
+	r = hdi_qcow2_create_check(o, NULL);
 	if (r == HDI_OK && o->preallocate_metadata &&
 	    workspace_size < HDI_QCOW2_WORKSPACE_MIN)
 		r = HDI_ENOMEM;

@@ -26,13 +26,13 @@ struct side {
 	struct ed_image im;
 	const char *name;
 	uint64_t size;     /* rounded up to a sector, as qemu counts it */
-	uint64_t l2_reach; /* bytes one L2 table maps (qcow2) */
+	struct edr_bs bs;  /* block status state */
 };
 
 static int status(struct side *s, uint64_t off, uint64_t max, unsigned *st,
 		  uint64_t *len)
 {
-	return edr_block_status(&s->im, s->l2_reach, off, max, st, len);
+	return edr_block_status(&s->bs, off, max, st, len);
 }
 
 /* Reads [off, off+n), zeros past the disk's end (an odd-sized raw file). */
@@ -233,7 +233,7 @@ int ed_cmd_compare(const char *image, int argc, char **argv)
 			return 2;
 		}
 		c.s[i].size = (ed_disk_size(&c.s[i].im) + SECTOR - 1) & ~(uint64_t)(SECTOR - 1);
-		c.s[i].l2_reach = edr_l2_reach(&c.s[i].im);
+		edr_bs_init(&c.s[i].bs, &c.s[i].im);
 	}
 	c.buf[0] = malloc(CHUNK);
 	c.buf[1] = malloc(CHUNK);

@@ -245,26 +245,18 @@ int ed_qcow2_opts_parse(const char *image, struct ed_qcow2_opts *c,
 	return 1;
 }
 
-/* Checks the combination the way qemu-img does, with its wording. */
+/* The library checks the combination, in qemu-img's wording, before any
+ * file is touched. */
 int ed_qcow2_opts_check(const char *image, struct ed_qcow2_opts *c)
 {
-	struct hdi_qcow2_create_opts *o = &c->o;
-	if (o->version < 3 && o->lazy_refcounts)
-		return ed_err(image, "Lazy refcounts only supported with compatibility level 1.1 and above");
-	if (o->version < 3 && o->refcount_bits != 16)
-		return ed_err(image, "Different refcount widths than 16 bits require compatibility level 1.1 or above");
-	if (o->version < 3 && o->extended_l2)
-		return ed_err(image, "Extended L2 entries are only supported with compatibility level 1.1 and above");
-	if (o->extended_l2 && o->cluster_bits < 14)
-		return ed_err(image, "Extended L2 entries are only supported with cluster sizes of at least 16384 bytes");
-	if (c->backing_fmt && !c->backing)
-		return ed_err(image, "Backing format cannot be used without backing file");
-	if (c->backing && strcmp(c->prealloc, "off"))
-		return ed_err(image, o->extended_l2
-			? "a backing file with preallocation is not supported"
-			: "Backing file and preallocation can only be used at the same time if extended_l2 is on");
-	if (o->version < 3 && o->compression_type != HDI_QCOW2_COMPRESSION_ZLIB)
-		return ed_err(image, "Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)");
+	struct hdi_qcow2_create_opts t = c->o;
+	const char *why;
+	t.backing_file = c->backing;
+	t.backing_format = c->backing_fmt;
+	t.preallocate_metadata = strcmp(c->prealloc, "off") != 0;
+	t.size &= ~(uint64_t)511u;
+	if (hdi_qcow2_create_check(&t, &why) < 0)
+		return ed_err(image, "%s", why);
 	return 0;
 }
 
@@ -320,6 +312,7 @@ int ed_create_qcow2_file(const char *path, struct ed_qcow2_opts *c,
 			 uint64_t size)
 {
 	struct file_dev fd;
+	const char *why;
 	void *ws;
 	int r;
 	if (strcmp(c->prealloc, "off") && strcmp(c->prealloc, "metadata"))
@@ -339,10 +332,8 @@ int ed_create_qcow2_file(const char *path, struct ed_qcow2_opts *c,
 	free(ws);
 	if (file_dev_close(&fd) && !r)
 		r = HDI_EIO;
-	if (r == HDI_EINVAL && c->o.cluster_bits && (size >> 40))
-		return ed_err(path, "create: the image size is too large for this cluster size");
-	if (r == HDI_EINVAL && c->backing)
-		return ed_err(path, "create: invalid options (is the backing file name too long for the header cluster?)");
+	if (r && hdi_qcow2_create_check(&c->o, &why) == r)
+		return ed_err(path, "create: %s", why);
 	if (r)
 		return ed_err(path, "create: %s", hdi_strerror(r));
 	return 0;

@@ -64,34 +64,13 @@ static void emit(struct map_ctx *m, const struct me *e)
 	m->cur = *e;
 }
 
-/* QEMU's qcow2_detect_metadata_preallocation: far more clusters are in
- * use than the host file has blocks. Then QEMU asks the file about holes. */
-static int detect_prealloc(hdi_qcow2_t *q, struct file_dev *fd)
-{
-	struct hdi_qcow2_info in;
-	int64_t real = edr_allocated(fd->f);
-	uint64_t cs, rc, n = 0, i, end, thr, real_cl;
-	if (real < 0 || hdi_qcow2_info(q, &in) < 0)
-		return 0;
-	cs = 1ull << in.cluster_bits;
-	real_cl = (uint64_t)real / cs;
-	thr = real_cl * 10 / 9 > real_cl + 2 ? real_cl * 10 / 9 : real_cl + 2;
-	end = (fd->size + cs - 1) / cs;
-	for (i = 0; i < end && n <= thr; i++) {
-		if (hdi_qcow2_refcount(q, i * cs, &rc) < 0)
-			return 0;
-		n += rc != 0;
-	}
-	return n > thr;
-}
-
 static int prealloc_at(struct map_ctx *m, unsigned depth, hdi_qcow2_t *q,
 		       struct file_dev *fd)
 {
 	if (depth > HDI_QCOW2_MAX_CHAIN)
 		return 0;
 	if (m->prealloc[depth] < 0)
-		m->prealloc[depth] = (signed char)detect_prealloc(q, fd);
+		m->prealloc[depth] = (signed char)edr_detect_prealloc(q, fd);
 	return m->prealloc[depth];
 }
 

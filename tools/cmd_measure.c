@@ -79,7 +79,8 @@ static void print(const struct measure_args *a, const struct hdi_qcow2_measure *
 static int count_input(struct ed_image *im, const struct ed_qcow2_opts *c,
 		       struct hdi_qcow2_measure *m, int *bitmaps)
 {
-	uint64_t size = ed_disk_size(im), off = 0, len, reach = edr_l2_reach(im);
+	uint64_t size = ed_disk_size(im), off = 0, len;
+	struct edr_bs bs;
 	uint32_t cb = c->o.cluster_bits, i;
 	struct hdi_qcow2_info in;
 	unsigned st;
@@ -89,8 +90,9 @@ static int count_input(struct ed_image *im, const struct ed_qcow2_opts *c,
 		hdi_qcow2_measure_data(m, cb, 0, size);
 		off = size;
 	}
+	edr_bs_init(&bs, im);
 	while (off < size) {
-		r = edr_block_status(im, reach, off, size - off, &st, &len);
+		r = edr_block_status(&bs, off, size - off, &st, &len);
 		if (r < 0)
 			return ed_err_code(im, "measure: Unable to get block status", r);
 		if (!(st & EDR_ST_ZERO) && (st & EDR_ST_DATA) && (st & EDR_ST_ALLOC))

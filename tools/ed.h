@@ -69,8 +69,8 @@ extern int ed_force_share;   /* -U / --force-share was given */
 /* Does a file of that name exist? */
 int ed_is_path(const char *s);
 /* `COMMAND [options] IMAGE...` into our order: *image is the first
- * positional word (NULL if none) and *nargv (malloc'd) the rest, argv[0]
- * first. shorts: the command's short options that take a value. With
+ * positional word (NULL if none) and *nargv (malloc'd) the rest: argv[0],
+ * the other positional words in order, then the options. shorts: the command's short options that take a value. With
  * out_last, the last positional (convert's OUT) moves right after
  * argv[0]. Prints and returns 1 on error. */
 int ed_qimg_order(const char *shorts, int out_last, int argc, char **argv,

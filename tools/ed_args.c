@@ -7,6 +7,12 @@
 #include <unistd.h>
 #include "ed.h"
 
+#ifdef _WIN32
+#define NULL_DEVICE "NUL"
+#else
+#define NULL_DEVICE "/dev/null"
+#endif
+
 int ed_force_share;
 
 /* Long options that take their value as the next argument (the "--x=v"
@@ -18,6 +24,7 @@ static const char *const long_vals[] = {
 	"--workspace", "--repair", "--size", "--type", "--start", "--align",
 	"--geometry", "--offset", "--object", "--cache", "--name", "--uuid",
 	"--attrs", "--label", "--jobs", "--compression-type", "--define",
+	"--sector-size", "--seed",
 };
 
 static int takes_value(const char *shorts, const char *a)
@@ -64,7 +71,7 @@ int ed_qimg_order(const char *shorts, int out_last, int argc, char **argv,
 {
 	int *pos = malloc(sizeof(int) * (size_t)(argc + 1));
 	char **v = malloc(sizeof(char *) * (size_t)(argc + 1));
-	int n, i, k = 0, skip_a = -1, skip_b = -1;
+	int n, i, k = 0, skip_b = -1;
 	if (!pos || !v) {
 		free(pos);
 		free(v);
@@ -73,10 +80,8 @@ int ed_qimg_order(const char *shorts, int out_last, int argc, char **argv,
 	n = positionals(shorts, argc, argv, pos);
 	*image = NULL;
 	v[k++] = argv[0];
-	if (n > 0) {
-		skip_a = pos[0];
+	if (n > 0)
 		*image = argv[pos[0]];
-	}
 	/* convert IN OUT: OUT comes right after the command in our order */
 	if (out_last && n > 1) {
 		if (n > 2) {
@@ -89,9 +94,18 @@ int ed_qimg_order(const char *shorts, int out_last, int argc, char **argv,
 		skip_b = pos[n - 1];
 		v[k++] = argv[skip_b];
 	}
-	for (i = 1; i < argc; i++)
-		if (i != skip_a && i != skip_b && strcmp(argv[i], "--"))
+	/* the other words first, then the options (getopt lets qemu-img take
+	 * options anywhere; our commands read their words first) */
+	for (i = 1; i < n; i++)
+		if (pos[i] != skip_b)
+			v[k++] = argv[pos[i]];
+	for (i = 1; i < argc; i++) {
+		int j, is_pos = 0;
+		for (j = 0; j < n; j++)
+			is_pos |= pos[j] == i;
+		if (!is_pos && strcmp(argv[i], "--"))
 			v[k++] = argv[i];
+	}
 	v[k] = NULL;
 	free(pos);
 	*nargc = k;
@@ -203,7 +217,7 @@ int ed_common_opts(const char *image, int *argc, char **argv)
 	*argc = k;
 	if (!strcmp(cmd, "snapshot"))
 		snapshot_words(argc, argv);
-	if (quiet && !freopen("/dev/null", "w", stdout))
+	if (quiet && !freopen(NULL_DEVICE, "w", stdout))
 		return ed_err(image, "cannot silence output");
 	return 0;
 }

@@ -39,18 +39,27 @@ const unsigned char *edr_map(FILE *f, uint64_t file_size, uint64_t off,
 			     size_t n, void **base, size_t *len);
 void edr_unmap(void *base, size_t len);
 
-/* qemu's block status of im at off (tools/block_status.c): EDR_ST_* in
- * *st, for *len bytes (at most max). Ranges are cut at the end of an L2
- * table's reach (l2_reach, from edr_l2_reach), where qemu's qcow2 driver
- * cuts them; holes of raw files (and raw backing files) read as zeros.
+/* qemu's block status at off of the image edr_bs_init was given
+ * (tools/block_status.c): EDR_ST_* in *st, for *len bytes (at most max).
+ * Ranges are cut at the end of an L2 table's reach, where qemu's qcow2
+ * driver cuts them; holes of raw files (and raw backing files, and of
+ * metadata-preallocated qcow2 files) read as zeros.
  * Past the end of the disk: zeros. Returns 0 or a library error. */
 #define EDR_ST_ALLOC  0x1u    /* allocated somewhere in the chain */
 #define EDR_ST_ZERO   0x2u
 #define EDR_ST_DATA   0x4u
 #define EDR_ST_OFFSET 0x8u    /* a host offset is known */
 #define EDR_ST_EOF    0x10u   /* the range reaches the disk's end */
-int edr_block_status(struct ed_image *im, uint64_t l2_reach, uint64_t off,
-		     uint64_t max, unsigned *st, uint64_t *len);
-uint64_t edr_l2_reach(struct ed_image *im);
+struct edr_bs {
+	struct ed_image *im;
+	uint64_t l2_reach;
+	signed char prealloc[HDI_QCOW2_MAX_CHAIN + 1];   /* -1: not probed */
+};
+void edr_bs_init(struct edr_bs *b, struct ed_image *im);
+int edr_block_status(struct edr_bs *b, uint64_t off, uint64_t max,
+		     unsigned *st, uint64_t *len);
+/* QEMU's qcow2_detect_metadata_preallocation: far more clusters in use
+ * than the file has blocks. Then QEMU asks the file about holes. */
+int edr_detect_prealloc(hdi_qcow2_t *q, struct file_dev *fd);
 
 #endif

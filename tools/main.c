@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "ed.h"
+#include "hdi/hdi.h"
 
 /* shorts: the command's short options that take a value in qemu-img's
  * spelling, so the word order can find the image (NULL: "fFbBoOtT"). */
@@ -41,9 +42,11 @@ static const struct ed_cmd cmds[] = {
 	{ "build", ed_cmd_build, "build RECIPE [--define NAME=VALUE] [--dry-run] [-p]: a whole image from a recipe", "f", 0 },
 };
 
-#ifndef ED_VERSION
-#define ED_VERSION "0.1.0"
-#endif
+/* edqcow2 is versioned with the library it is built from. */
+#define ED_STR_(x) #x
+#define ED_STR(x) ED_STR_(x)
+#define ED_VERSION ED_STR(HDI_VERSION_MAJOR) "." ED_STR(HDI_VERSION_MINOR) \
+		   "." ED_STR(HDI_VERSION_PATCH)
 
 static void usage(FILE *f)
 {

@@ -67,6 +67,12 @@ cp q.qcow2 info
 expect_eq order-file-named-info "$("$ED" info info | head -1)" "image: info"
 rm -f info
 
+# fdisk in qemu-img's order: the image first after the command
+"$ED" create -f raw f1.img 4M && "$ED" create -f raw f2.img 4M
+"$ED" f1.img fdisk create PrimaryPartition 1M --type 83 >/dev/null
+"$ED" fdisk --type 83 f2.img create PrimaryPartition 1M >/dev/null
+check fdisk-order cmp f1.img f2.img
+
 # convert: qemu-img's order, -O, -o, -p on every output format
 "$ED" convert -O raw q.qcow2 c1.raw && qemu-img convert -O raw q.qcow2 c2.raw
 check convert-raw-order cmp c1.raw c2.raw

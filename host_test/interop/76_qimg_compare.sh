@@ -30,6 +30,10 @@ mk za.qcow2 64k; io za.qcow2 'write -P 1 0 64k' 'write -z 0 64k'
 mk -o compat=0.10 v2.qcow2 16M; io v2.qcow2 'write -P 1 0 64k' 'write -P 3 1M 4k'
 mk -o cluster_size=16k,extended_l2=on x.qcow2 16M; io x.qcow2 'write -P 1 0 64k' 'write -P 3 1M 4k'
 qemu-img convert -c -O qcow2 a.qcow2 comp.qcow2
+qemu-img create -q -f qcow2 -o preallocation=metadata pm.qcow2 16M
+qemu-io -c 'write -P 1 0 64k' -c 'write -P 3 1M 4k' pm.qcow2 >/dev/null
+qemu-img create -q -f qcow2 -o preallocation=metadata pm2.qcow2 16M
+qemu-img create -q -f qcow2 -o preallocation=falloc pf.qcow2 16M
 
 same() {
 	n=$1; shift
@@ -61,6 +65,9 @@ for s in "" -s; do
 	same "extl2$s" $s x.qcow2 a.qcow2
 	same "compressed$s" $s comp.qcow2 a.qcow2
 	same "self$s" $s a.qcow2 a.qcow2
+	same "prealloc-data$s" $s pm.qcow2 a.qcow2
+	same "prealloc-empty$s" $s pm2.qcow2 z.qcow2
+	same "prealloc-falloc$s" $s pm2.qcow2 pf.qcow2
 done
 same quiet -q a.qcow2 b.qcow2
 # qemu-img's word order and ours agree

@@ -59,7 +59,12 @@ qemu-img bitmap --add bm.qcow2 b1
 qemu-img bitmap --add -g 4k bm.qcow2 a-longer-bitmap-name
 qemu-img create -q -f qcow2 -o cluster_size=16k,extended_l2=on xl.qcow2 8M
 qemu-io -c 'write -P 7 2k 2k' xl.qcow2 >/dev/null
-for img in a.qcow2 a.raw comp.qcow2 ov.qcow2 ovr.qcow2 v2.qcow2 bm.qcow2 xl.qcow2; do
+qemu-img create -q -f qcow2 -o preallocation=metadata pm.qcow2 16M
+qemu-io -c 'write -P 1 1M 64k' pm.qcow2 >/dev/null
+qemu-img create -q -f qcow2 -o preallocation=metadata pm2.qcow2 16M
+qemu-img create -q -f qcow2 -o preallocation=falloc pf.qcow2 16M
+for img in a.qcow2 a.raw comp.qcow2 ov.qcow2 ovr.qcow2 v2.qcow2 bm.qcow2 xl.qcow2 \
+	   pm.qcow2 pm2.qcow2 pf.qcow2; do
 	same "in-$img" -O qcow2 "$img"
 	same "in-$img-json" -O qcow2 --output=json "$img"
 	same "in-$img-4k" -O qcow2 -o cluster_size=4k "$img"

@@ -230,3 +230,53 @@ TEST(qcow2_create_preallocate_metadata_16k)
 		ram_dev_free(&rd);
 	}
 }
+
+/* hdi_qcow2_create_check names the reason create refuses, and create
+ * refuses with the same code before writing anything. */
+TEST(qcow2_create_check_says_why)
+{
+	static const struct { int what; int code; const char *word; } c[] = {
+		{ 0, HDI_EINVAL, "Lazy refcounts" },
+		{ 1, HDI_EINVAL, "refcount widths" },
+		{ 2, HDI_EINVAL, "at least 16384 bytes" },
+		{ 3, HDI_EINVAL, "Cluster size" },
+		{ 4, HDI_EINVAL, "multiple of 512" },
+		{ 5, HDI_EINVAL, "without backing file" },
+		{ 6, HDI_EINVAL, "too large" },
+		{ 7, HDI_EINVAL, "header cluster" },
+		{ 8, HDI_EUNSUPP, "preallocation" },
+		{ 9, HDI_EINVAL, "Non-zlib" },
+	};
+	static char name[600];
+	struct hdi_qcow2_create_opts o;
+	struct ram_dev rd;
+	static char ws[16384];
+	const char *why;
+	unsigned i;
+	memset(name, 'n', sizeof name - 1);
+	CHECK_EQ(ram_dev_init(&rd, 0, 1u << 24, 512, 0), HDI_OK);
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		o = opts(1u << 20, 16, 16);
+		switch (c[i].what) {
+		case 0: o.version = 2; o.lazy_refcounts = true; break;
+		case 1: o.version = 2; o.refcount_bits = 8; break;
+		case 2: o.extended_l2 = true; o.cluster_bits = 13; break;
+		case 3: o.cluster_bits = 22; break;
+		case 4: o.size = 1000; break;
+		case 5: o.backing_format = "raw"; break;
+		case 6: o.size = 200ull << 30; o.cluster_bits = 9; break;
+		case 7: o.cluster_bits = 9; o.backing_file = name; break;
+		case 8: o.preallocate_metadata = true; o.backing_file = "b"; break;
+		case 9: o.version = 2; o.compression_type = HDI_QCOW2_COMPRESSION_ZSTD; break;
+		}
+		why = NULL;
+		CHECK_EQ(hdi_qcow2_create_check(&o, &why), c[i].code);
+		CHECK(why && strstr(why, c[i].word));
+		CHECK_EQ(hdi_qcow2_create(&rd.bdev, &o, ws, sizeof ws), c[i].code);
+	}
+	CHECK_EQ(rd.nwrites, 0);
+	o = opts(1u << 20, 16, 16);
+	CHECK_EQ(hdi_qcow2_create_check(&o, &why), HDI_OK);
+	CHECK(why && !why[0]);
+	ram_dev_free(&rd);
+}

@@ -283,9 +283,17 @@ struct hdi_qcow2_create_opts {
 	bool preallocate_metadata;
 	uint32_t compression_type;   /* HDI_QCOW2_COMPRESSION_*; zstd needs v3 */
 };
+/* Refuses options hdi_qcow2_create_check refuses (before touching file),
+ * with the same code; otherwise a device error, or HDI_ENOMEM for a
+ * workspace too small. */
 int hdi_qcow2_create(struct hdi_bdev *file,
 		     const struct hdi_qcow2_create_opts *o,
 		     void *workspace, size_t workspace_size);
+/* Checks o alone, as hdi_qcow2_create does first: HDI_OK, or the code
+ * create would refuse with and, in *why (when why is not NULL), a static
+ * sentence saying why in qemu-img's words ("" when OK). */
+int hdi_qcow2_create_check(const struct hdi_qcow2_create_opts *o,
+			   const char **why);
 
 /* Does this buffer (>= 4 bytes) start with the qcow2 magic? */
 bool hdi_qcow2_probe(const void *first_bytes, size_t len);
