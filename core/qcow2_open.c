@@ -445,7 +445,7 @@ bool hdi_qcow2_probe(const void *first_bytes, size_t len)
 	return first_bytes && len >= 4 && hdi_ld_be32(first_bytes) == QC_MAGIC;
 }
 
-int hdi_qcow2_info(hdi_qcow2_t *h, struct hdi_qcow2_info *out)
+int hdi_qcow2_info(hdi_qcow2_t *h, struct hdi_qcow2_info_result *out)
 {
 	struct qcow2 *q = hdi_qc(h);
 	int r = HDI_OK;

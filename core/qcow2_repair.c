@@ -195,7 +195,7 @@ static int oflag_l2(struct ck *c, uint64_t l2, bool repair)
 int hdi_qc_ck_oflag_copied(struct ck *c, uint32_t fix)
 {
 	struct qcow2 *q = c->q;
-	struct hdi_qcow2_check *res = c->res;
+	struct hdi_qcow2_check_result *res = c->res;
 	uint64_t i, off, e, l2, rc;
 	uint8_t b[8];
 	bool repair;

@@ -443,7 +443,7 @@ static int verify(struct ram_dev *rd, struct model *m, int need_flushed,
 	static uint8_t buf[64 * K];
 	hdi_qcow2_t q;
 	struct hdi_qcow2_opts o;
-	struct hdi_qcow2_check c;
+	struct hdi_qcow2_check_result c;
 	void *ws = malloc(ws_size());
 	uint64_t off, vsize;
 	int r, repair;

@@ -141,7 +141,7 @@ int hdi_qcow2_resize(hdi_qcow2_t *q, uint64_t new_size, uint32_t flags);
 #define HDI_QCOW2_AUTOCLEAR_BITMAPS     (1ull << 0)
 #define HDI_QCOW2_AUTOCLEAR_DATA_RAW    (1ull << 1)
 
-struct hdi_qcow2_info {
+struct hdi_qcow2_info_result {
 	uint32_t version;            /* 2 or 3 */
 	uint32_t cluster_bits;
 	uint32_t refcount_bits;
@@ -155,7 +155,7 @@ struct hdi_qcow2_info {
 	char backing_file[HDI_QCOW2_NAME_MAX];
 	char backing_format[32];
 };
-int hdi_qcow2_info(hdi_qcow2_t *q, struct hdi_qcow2_info *out);
+int hdi_qcow2_info(hdi_qcow2_t *q, struct hdi_qcow2_info_result *out);
 
 /* Mapping of the virtual disk, one extent at a time (like qemu-img map). */
 #define HDI_QCOW2_MAP_DATA       0x1u  /* reads data (not all zero by flag) */
@@ -258,7 +258,7 @@ int hdi_qcow2_refcount(hdi_qcow2_t *q, uint64_t host_offset,
 #define HDI_QCOW2_REPAIR_LEAKS 0x1u
 #define HDI_QCOW2_REPAIR_ERRORS 0x2u
 #define HDI_QCOW2_REPAIR_ALL (HDI_QCOW2_REPAIR_LEAKS | HDI_QCOW2_REPAIR_ERRORS)
-struct hdi_qcow2_check {
+struct hdi_qcow2_check_result {
 	uint64_t corruptions, leaks, check_errors;
 	uint64_t corruptions_fixed, leaks_fixed;
 	uint64_t allocated_clusters, total_clusters;
@@ -268,7 +268,7 @@ struct hdi_qcow2_check {
 /* Returns HDI_OK when the check ran (inspect the counts) or a negative code
  * when it could not. Read-only unless repair flags are given. */
 int hdi_qcow2_check(hdi_qcow2_t *q, uint32_t repair,
-		    struct hdi_qcow2_check *out);
+		    struct hdi_qcow2_check_result *out);
 
 /* Create a fresh image on file (which is truncated/overwritten from 0). */
 struct hdi_qcow2_create_opts {
