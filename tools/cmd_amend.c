@@ -85,7 +85,7 @@ static int parse(const char *image, int argc, char **argv, struct am_args *a)
  * the values the image already has are accepted. */
 static int same_backing(struct ed_image *im, const struct am_args *a)
 {
-	struct hdi_qcow2_info in;
+	struct hdi_qcow2_info_result in;
 	int r = hdi_qcow2_info(&im->q, &in);
 	if (r < 0)
 		return ed_err_code(im, "amend", r);

@@ -44,7 +44,7 @@ static unsigned base_depth(struct ed_image *im, const char *base)
 static int find_base(const char *image, const char *base, unsigned *depth)
 {
 	struct ed_image im;
-	struct hdi_qcow2_info in;
+	struct hdi_qcow2_info_result in;
 	int r;
 	if (ed_open(&im, image, 0))
 		return 1;
