@@ -317,9 +317,9 @@ int hdi_qcow2_map(hdi_qcow2_t *h, uint64_t off, struct hdi_qcow2_extent *out)
 	r = map_view(q, off, out);
 	while (r == HDI_OK && !(out->flags & HDI_QCOW2_MAP_COMPRESSED) &&
 	       out->start + out->length < q->view.disk_size) {
-		if (map_view(q, out->start + out->length, &next) < 0 ||
-		    !extends(out, &next))
-			break;
+		r = map_view(q, out->start + out->length, &next);
+		if (r < 0 || !extends(out, &next))
+			break;   /* an error is the caller's: never swallowed */
 		out->length += next.length;
 	}
 	return r;
