@@ -5,6 +5,8 @@
  * into zeros v2 can read. */
 #include "qcow2_hdr.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define LAZY HDI_QCOW2_COMPAT_LAZY_REFCOUNTS
 
 /* lazy: the lazy refcounts asked for when they change, else 0 (QEMU
@@ -215,3 +217,5 @@ int hdi_qcow2_amend(hdi_qcow2_t *h, const struct hdi_qcow2_amend_opts *o)
 		r = downgrade(h);
 	return r;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

@@ -3,6 +3,8 @@
  * then the top image is emptied (unless asked not to). */
 #include "qcow2_wr.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define COPY_CHUNK (1u << 20)
 
 /* A buffer for bulk copies: borrowed from the workspace, else scratch. */
@@ -102,3 +104,5 @@ int hdi_qcow2_commit(hdi_qcow2_t *h, struct hdi_bdev *base, unsigned base_depth,
 		r = make_empty(q);
 	return r;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

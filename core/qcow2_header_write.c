@@ -4,6 +4,8 @@
  * and written in one go (QEMU's qcow2_update_header). */
 #include "qcow2_hdr.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define V3_HDR_LEN 112u   /* with the compression type byte, as QEMU */
 
 static size_t slen(const char *s)
@@ -120,3 +122,5 @@ int hdi_qch_rewrite(struct qcow2 *q, const struct qc_hdr_edit *e)
 		q->compat = e->compat;
 	return HDI_OK;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

@@ -5,6 +5,8 @@
  * Also the header-only change (unsafe mode, amend backing_file). */
 #include "qcow2_hdr.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define REBASE_CHUNK (256u << 10)
 
 /* [off, off+n) of the new backing file, zeros past its end. */
@@ -126,3 +128,5 @@ int hdi_qcow2_rebase(hdi_qcow2_t *h, struct hdi_bdev *new_base, const char *name
 	hdi_qc_read_invalidate(q);
 	return HDI_OK;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

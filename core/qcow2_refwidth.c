@@ -6,6 +6,8 @@
  * the switch leaks the new area, after it the old one. */
 #include "qcow2_hdr.h"
 
+#if !HDI_CONFIG_READONLY
+
 struct rw_plan {
 	uint32_t order, rbb;     /* new refcount order, log2(entries per block) */
 	uint64_t nb, tc;         /* blocks, table clusters */
@@ -203,3 +205,5 @@ int hdi_qcw_refwidth(struct qcow2 *q, uint32_t bits)
 	r = hdi_qcw_scan_tables(q);
 	return r == HDI_OK ? free_old(q, old_rt, old_cl, old_n) : r;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

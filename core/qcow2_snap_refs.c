@@ -5,6 +5,8 @@
  * qcow2_update_snapshot_refcount with addend +1, -1 and 0). */
 #include "qcow2_snap.h"
 
+#if !HDI_CONFIG_READONLY
+
 static uint64_t rc_max(const struct qcow2 *q)
 {
 	return q->refcount_bits == 64u ? UINT64_MAX : (1ull << q->refcount_bits) - 1u;
@@ -139,3 +141,5 @@ int hdi_qcs_walk(struct qcow2 *q, uint64_t l1_off, uint32_t l1_size,
 	}
 	return HDI_OK;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

@@ -3,6 +3,8 @@
  * tables for snapshots. */
 #include "qcow2_snap.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define SNE_EXTRA 24u    /* the extra data QEMU 7.2 writes */
 
 static uint32_t entry_len(const struct qs_entry *e)
@@ -165,3 +167,5 @@ int hdi_qcs_l1_copy(struct qcow2 *q, uint64_t src, uint32_t n, uint32_t size,
 	}
 	return r == HDI_OK ? hdi_qc_cache_flush(&q->rc) : r;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

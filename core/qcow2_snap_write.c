@@ -7,6 +7,8 @@
  * it is repaired when next opened for writing, by us or QEMU). */
 #include "qcow2_snap.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define SN_ID_MAX 9u   /* leading digits of an id parsed: the next id fits 32 bits */
 
 static bool own_dirty(struct qcow2 *q)
@@ -263,3 +265,5 @@ int hdi_qcow2_snapshot_apply(hdi_qcow2_t *h, uint32_t index)
 		r = hdi_qcs_walk(q, q->active.offset, q->active.size, QS_COPIED, true);
 	return r == HDI_OK ? finish(q) : r;
 }
+
+#endif /* !HDI_CONFIG_READONLY */
