@@ -24,10 +24,21 @@ hdi_bdev_size hdi_crc32 hdi_strerror""".split()
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
+def includes(src, f, seen=None):
+    """Core headers file f includes, directly or through other headers."""
+    seen = set() if seen is None else seen
+    with open(os.path.join(src, f), encoding="utf-8") as fh:
+        for i in INCLUDE.findall(fh.read()):
+            i = os.path.basename(i)
+            if i not in seen and os.path.exists(os.path.join(src, i)):
+                seen.add(i)
+                includes(src, i, seen)
+    return seen
+
+
 def module_of(src, f):
     """Module of core file f, from its name and its private headers."""
-    with open(os.path.join(src, f), encoding="utf-8") as fh:
-        incs = set(INCLUDE.findall(fh.read()))
+    incs = includes(src, f)
     if f.startswith("qcow2_"):
         if "qcow2_wr.h" in incs:
             return "qcow2 write side"
