@@ -4,6 +4,8 @@
  * (qcow2_repair.c); the public check and the repair of a dirty image. */
 #include "qcow2_check_int.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define MIN_WINDOW_BITS 6u   /* 64 entries: whole bytes at any width */
 
 static uint64_t clusters(const struct qcow2 *q, uint64_t bytes)
@@ -223,3 +225,5 @@ int hdi_qcow2_check(hdi_qcow2_t *h, uint32_t repair, struct hdi_qcow2_check_resu
 	}
 	return hdi_qc_check(q, repair, out);
 }
+
+#endif /* !HDI_CONFIG_READONLY */

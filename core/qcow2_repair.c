@@ -4,6 +4,8 @@
  * image, and clearing the dirty/corrupt bits. */
 #include "qcow2_check_int.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define HDR_INCOMPAT 72u
 #define HDR_RT_OFFSET 48u   /* refcount_table_offset, then _clusters */
 
@@ -393,3 +395,5 @@ int hdi_qc_ck_mark_clean(struct qcow2 *q)
 		q->incompat &= ~bits;
 	return r;
 }
+
+#endif /* !HDI_CONFIG_READONLY */
