@@ -187,6 +187,7 @@ install: install-host $(if $(CROSS_GIVEN),install-freestanding)
 -include host_test/fuzz/fuzz.mk
 -include bench/bench.mk
 -include kernel_shim/kernel.mk
+-include tools/size.mk
 
 # --- the test suite --------------------------------------------------------------
 # `make test` and `make demo` are the README's whole set-up: deps installs

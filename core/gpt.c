@@ -3,6 +3,8 @@
  * backup when the primary is damaged; lookups and partition windows. */
 #include "gpt_int.h"
 
+#if HDI_CONFIG_GPT
+
 int hdi_gpt_sec_read(const struct hdi_gpt *g, uint64_t lba)
 {
 	uint64_t off;
@@ -316,3 +318,5 @@ int hdi_gpt_partdev_init(struct hdi_bdev_view *v, const struct hdi_gpt *g,
 	int r = hdi_gpt_range(g, n, &off, &len);
 	return r < 0 ? r : hdi_bdev_view_init(v, g->dev, off, len);
 }
+
+#endif /* HDI_CONFIG_GPT */

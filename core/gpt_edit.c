@@ -3,6 +3,8 @@
  * the end), and finding free space. Nothing here does I/O. */
 #include "gpt_int.h"
 
+#if HDI_CONFIG_GPT
+
 int hdi_gpt_set_disk_sectors(struct hdi_gpt *g, uint64_t sectors)
 {
 	uint64_t asec = hdi_gpt_array_sectors(g), alt_array, last;
@@ -211,3 +213,5 @@ int hdi_gpt_find_space(const struct hdi_gpt *g, uint64_t align,
 	}
 	return HDI_ENOSPC;
 }
+
+#endif /* HDI_CONFIG_GPT */

@@ -2,6 +2,8 @@
  * from and to UTF-8), and the partition types users name. */
 #include "gpt_int.h"
 
+#if HDI_CONFIG_GPT
+
 /* Text groups 1-3 are little-endian on disk, groups 4-5 in text order:
  * text byte k comes from disk byte order[k]. */
 static const uint8_t order[16] = { 3, 2, 1, 0, 5, 4, 7, 6,
@@ -204,3 +206,5 @@ const struct hdi_gpt_type *hdi_gpt_type_by_guid(const struct hdi_guid *g)
 	}
 	return 0;
 }
+
+#endif /* HDI_CONFIG_GPT */

@@ -3,6 +3,8 @@
  * order with a flush after each; wiping the headers. */
 #include "gpt_int.h"
 
+#if HDI_CONFIG_GPT && !HDI_CONFIG_READONLY
+
 int hdi_gpt_sec_write(const struct hdi_gpt *g, uint64_t lba)
 {
 	uint64_t off;
@@ -246,3 +248,5 @@ int hdi_gpt_wipe(struct hdi_gpt *g)
 	}
 	return HDI_OK;
 }
+
+#endif /* HDI_CONFIG_GPT && !HDI_CONFIG_READONLY */

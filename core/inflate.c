@@ -4,6 +4,8 @@
 #include "hdi/errors.h"
 #include "util.h"
 
+#if HDI_CONFIG_ZLIB
+
 /* Root table sizes. Codes longer than the root fall back to a bit-by-bit
  * canonical decode; they are the rarest symbols, so that path is cold. */
 #define LBITS 10u
@@ -453,3 +455,5 @@ done:
 		*src_used = (size_t)(s.in - (const uint8_t *)src) - (s.cnt >> 3);
 	return ret;
 }
+
+#endif /* HDI_CONFIG_ZLIB */

@@ -2,6 +2,8 @@
  * geometry and CHS, and the in-memory edits. */
 #include "mbr_int.h"
 
+#if HDI_CONFIG_MBR
+
 int hdi_mbr_sec_read(const struct hdi_bdev *dev, uint8_t *buf, uint64_t lba)
 {
 	uint64_t off = lba << 9;
@@ -420,3 +422,5 @@ int hdi_mbr_set_disk_id(struct hdi_mbr *m, uint32_t id)
 	m->dirty |= HDI_MBR_D_ID;
 	return HDI_OK;
 }
+
+#endif /* HDI_CONFIG_MBR */

@@ -2,6 +2,8 @@
  * the EBR of a logical), and a partition as a window device. */
 #include "mbr_int.h"
 
+#if HDI_CONFIG_MBR
+
 /* The sectors already taken in the area being searched: used primaries
  * (the extended one as a whole) for a primary; EBRs and logicals inside
  * the extended partition for a logical. */
@@ -191,3 +193,5 @@ int hdi_mbr_partdev_init(struct hdi_bdev_view *pd, const struct hdi_mbr *m,
 	int r = hdi_mbr_range(m, n, &off, &len);
 	return r < 0 ? r : hdi_bdev_view_init(pd, m->dev, off, len);
 }
+
+#endif /* HDI_CONFIG_MBR */

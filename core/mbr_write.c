@@ -2,6 +2,8 @@
  * changed (EBRs first, sector 0 last), and installing boot code. */
 #include "mbr_int.h"
 
+#if HDI_CONFIG_MBR && !HDI_CONFIG_READONLY
+
 static int problem(struct hdi_mbr_problem *why, int code, unsigned a,
 		   unsigned b)
 {
@@ -305,3 +307,5 @@ int hdi_mbr_write_bootcode(const struct hdi_bdev *dev, void *buf,
 		return r;
 	return hdi_bdev_flush(dev);
 }
+
+#endif /* HDI_CONFIG_MBR && !HDI_CONFIG_READONLY */

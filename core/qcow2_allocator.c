@@ -4,6 +4,8 @@
  * layout: the new table and the blocks covering it describe themselves). */
 #include "qcow2_wr.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define MAX_RETRIES 64
 
 static uint32_t eps_bits(const struct qcow2 *q)   /* entries per rc slice */
@@ -485,3 +487,5 @@ int hdi_qcw_apply_frees(struct qcow2 *q)
 	}
 	return r;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

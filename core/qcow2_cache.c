@@ -294,6 +294,7 @@ void hdi_qc_cache_put(struct qc_cache *c, void **data)
 	if (!*data)
 		return;
 	i = slot_of(c, *data);
+	HDI_ASSERT(i < c->nslots && c->slots[i].pins);
 	if (i < c->nslots && c->slots[i].pins)
 		c->slots[i].pins--;
 	*data = NULL;

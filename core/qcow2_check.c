@@ -4,6 +4,8 @@
  * workspace (qcow2_check_rounds.c drives the rounds). */
 #include "qcow2_check_int.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define L1E_RESERVED      0x7f000000000001ffull
 #define L2E_STD_RESERVED  0x3f000000000001feull
 #define RTE_RESERVED      0x00000000000001ffull
@@ -553,3 +555,5 @@ int hdi_qc_ck_calculate(struct ck *c)
 		count_clusters(c, c->new0, c->new1 - 1u);
 	return r;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

@@ -22,7 +22,7 @@ struct ck_counts {
  * again for the next window. */
 struct ck {
 	struct qcow2 *q;
-	struct hdi_qcow2_check *res;  /* counting results (calculate_refcounts) */
+	struct hdi_qcow2_check_result *res;  /* counting results (calculate_refcounts) */
 	uint32_t fix;          /* repair flags for the counting walk */
 	bool count;            /* count errors found while counting */
 	bool first;            /* first window of a round: whole-file errors,
@@ -106,7 +106,7 @@ int hdi_qc_ck_mark_clean(struct qcow2 *q);
  * Borrows the workspace (caches must be unpinned). After a repair the
  * refcount structure may have moved (q->rt_*) and refcounts changed:
  * allocation hints must be reset. */
-int hdi_qc_check(struct qcow2 *q, uint32_t repair, struct hdi_qcow2_check *res);
+int hdi_qc_check(struct qcow2 *q, uint32_t repair, struct hdi_qcow2_check_result *res);
 /* Repairs a dirty (lazy refcounts) image as QEMU does at a read-write
  * open: hdi_qc_check with HDI_QCOW2_REPAIR_ALL; an error if the check
  * could not run or hit check errors (res.check_errors). */

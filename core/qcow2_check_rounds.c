@@ -4,6 +4,8 @@
  * (qcow2_repair.c); the public check and the repair of a dirty image. */
 #include "qcow2_check_int.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define MIN_WINDOW_BITS 6u   /* 64 entries: whole bytes at any width */
 
 static uint64_t clusters(const struct qcow2 *q, uint64_t bytes)
@@ -12,7 +14,7 @@ static uint64_t clusters(const struct qcow2 *q, uint64_t bytes)
 }
 
 /* ---- rounds ------------------------------------------------------------------- */
-static void add_counts(struct hdi_qcow2_check *res, const struct ck_counts *n)
+static void add_counts(struct hdi_qcow2_check_result *res, const struct ck_counts *n)
 {
 	res->corruptions += n->corruptions;
 	res->leaks += n->leaks;
@@ -52,7 +54,7 @@ static int round_run(struct ck *c, uint32_t calc_fix, bool count, int cmp_fix,
 
 static int rebuild_round(struct ck *c, uint32_t fix)
 {
-	struct hdi_qcow2_check *res = c->res;
+	struct hdi_qcow2_check_result *res = c->res;
 	struct ck_counts fresh;
 	uint64_t old_corr = res->corruptions, old_leaks = res->leaks;
 	int r = hdi_qc_ck_rebuild(c);
@@ -80,7 +82,7 @@ static int rebuild_round(struct ck *c, uint32_t fix)
 /* QEMU's qcow2_check_refcounts, without the final OFLAG_COPIED pass. */
 static int check_refcounts(struct ck *c, uint32_t fix)
 {
-	struct hdi_qcow2_check *res = c->res;
+	struct hdi_qcow2_check_result *res = c->res;
 	struct ck_counts n;
 	int r;
 	memset(&n, 0, sizeof n);
@@ -108,7 +110,7 @@ static int check_refcounts(struct ck *c, uint32_t fix)
 	return r;
 }
 
-static int ck_setup(struct ck *c, struct qcow2 *q, struct hdi_qcow2_check *res)
+static int ck_setup(struct ck *c, struct qcow2 *q, struct hdi_qcow2_check_result *res)
 {
 	uint64_t want = clusters(q, q->file_size) + 64u, bytes;
 	uint32_t bits = MIN_WINDOW_BITS;
@@ -151,7 +153,7 @@ static int ck_flush(struct qcow2 *q)
 	return r;
 }
 
-int hdi_qc_check(struct qcow2 *q, uint32_t fix, struct hdi_qcow2_check *res)
+int hdi_qc_check(struct qcow2 *q, uint32_t fix, struct hdi_qcow2_check_result *res)
 {
 	struct ck c;
 	uint64_t nb = clusters(q, q->file_size), sn_bad;
@@ -197,7 +199,7 @@ int hdi_qc_check(struct qcow2 *q, uint32_t fix, struct hdi_qcow2_check *res)
 
 int hdi_qc_repair_dirty(struct qcow2 *q)
 {
-	struct hdi_qcow2_check res;
+	struct hdi_qcow2_check_result res;
 	int r = hdi_qc_check(q, HDI_QCOW2_REPAIR_ALL, &res);
 	if (r < 0)
 		return r;
@@ -207,7 +209,7 @@ int hdi_qc_repair_dirty(struct qcow2 *q)
 	return HDI_OK;
 }
 
-int hdi_qcow2_check(hdi_qcow2_t *h, uint32_t repair, struct hdi_qcow2_check *out)
+int hdi_qcow2_check(hdi_qcow2_t *h, uint32_t repair, struct hdi_qcow2_check_result *out)
 {
 	struct qcow2 *q = hdi_qc(h);
 	if (!q || q->state_magic != QC_STATE_MAGIC || !out ||
@@ -223,3 +225,5 @@ int hdi_qcow2_check(hdi_qcow2_t *h, uint32_t repair, struct hdi_qcow2_check *out
 	}
 	return hdi_qc_check(q, repair, out);
 }
+
+#endif /* !HDI_CONFIG_READONLY */

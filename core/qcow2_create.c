@@ -2,6 +2,8 @@
  * (header + extensions, refcount table and blocks, empty L1) in one pass. */
 #include "qcow2_wr.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define QC_EXT_FEATURES     0x6803f857u
 #define QC_V2_HDR_LEN       72u
 #define QC_V3_HDR_LEN       112u
@@ -389,3 +391,5 @@ int hdi_qcow2_create(struct hdi_bdev *file,
 		r = preallocate(file, workspace, workspace_size);
 	return r;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

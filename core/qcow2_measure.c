@@ -19,13 +19,13 @@ static uint64_t round_up(uint64_t a, unsigned bits)
 	return div_up(a, bits) << bits;
 }
 
-void hdi_qcow2_measure_init(struct hdi_qcow2_measure *m)
+void hdi_qcow2_measure_init(struct hdi_qcow2_measure_result *m)
 {
 	m->required = m->fully_allocated = m->bitmaps = 0;
 	m->data = m->data_end = m->bitmap_dir = 0;
 }
 
-void hdi_qcow2_measure_data(struct hdi_qcow2_measure *m, uint32_t cluster_bits,
+void hdi_qcow2_measure_data(struct hdi_qcow2_measure_result *m, uint32_t cluster_bits,
 			    uint64_t off, uint64_t len)
 {
 	uint64_t cs = 1ull << cluster_bits, end = off + len, start;
@@ -38,7 +38,7 @@ void hdi_qcow2_measure_data(struct hdi_qcow2_measure *m, uint32_t cluster_bits,
 	m->data_end = end;
 }
 
-void hdi_qcow2_measure_bitmap(struct hdi_qcow2_measure *m, uint32_t cluster_bits,
+void hdi_qcow2_measure_bitmap(struct hdi_qcow2_measure_result *m, uint32_t cluster_bits,
 			      uint64_t disk_size, uint32_t granularity_bits,
 			      size_t name_len)
 {
@@ -81,7 +81,7 @@ static uint64_t full_size(uint64_t vsize, unsigned cbits, unsigned rorder,
 	return meta + vsize;
 }
 
-int hdi_qcow2_measure(struct hdi_qcow2_measure *m,
+int hdi_qcow2_measure(struct hdi_qcow2_measure_result *m,
 		      const struct hdi_qcow2_create_opts *o, bool full_data)
 {
 	unsigned cb = o->cluster_bits, l2e_bits = o->extended_l2 ? 4u : 3u;

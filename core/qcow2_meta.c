@@ -4,6 +4,8 @@
  * nothing. */
 #include "qcow2_wr.h"
 
+#if !HDI_CONFIG_READONLY
+
 int hdi_qcw_corrupt(struct qcow2 *q, const char *msg)
 {
 	struct qc_wr *w = hdi_qcw(q);
@@ -229,3 +231,5 @@ int hdi_qcw_set_l2(struct qcow2 *q, uint64_t l2_off, uint64_t idx,
 	return set_u64(q, QC_KIND_L2, l2_off + idx * q->l2_entry_bytes, entry,
 		       q->l2_entry_bytes == 16u, bitmap);
 }
+
+#endif /* !HDI_CONFIG_READONLY */

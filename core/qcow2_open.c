@@ -134,6 +134,9 @@ static int parse_tables(struct qcow2 *q, const uint8_t *h)
 			return hdi_qc_err(q, HDI_ECORRUPT, "backing file name too long or misplaced");
 		if (!hdi_qc_in_file(q, q->backing_name_offset, q->backing_name_size))
 			return hdi_qc_err(q, HDI_ECORRUPT, "backing file name outside the file");
+		if (q->backing_name_size >= HDI_QCOW2_NAME_MAX)
+			return hdi_qc_err(q, HDI_EUNSUPP, "backing file name longer than "
+					  "this build allows (HDI_CONFIG_NAME_MAX)");
 	} else {
 		q->backing_name_size = 0;
 	}
@@ -413,6 +416,15 @@ int hdi_qcow2_open_ro(hdi_qcow2_t *h, struct hdi_bdev *file,
 	return hdi_qc_open(h, file, o, NULL);
 }
 
+#if HDI_CONFIG_READONLY
+/* No write path is built: every open is the read-only one. */
+int hdi_qcow2_open(hdi_qcow2_t *h, struct hdi_bdev *file,
+		   const struct hdi_qcow2_opts *o)
+{
+	return hdi_qc_open(h, file, o, NULL);
+}
+#endif
+
 static bool is_open(const struct qcow2 *q)
 {
 	return q && q->state_magic == QC_STATE_MAGIC;
@@ -445,7 +457,7 @@ bool hdi_qcow2_probe(const void *first_bytes, size_t len)
 	return first_bytes && len >= 4 && hdi_ld_be32(first_bytes) == QC_MAGIC;
 }
 
-int hdi_qcow2_info(hdi_qcow2_t *h, struct hdi_qcow2_info *out)
+int hdi_qcow2_info(hdi_qcow2_t *h, struct hdi_qcow2_info_result *out)
 {
 	struct qcow2 *q = hdi_qc(h);
 	int r = HDI_OK;

@@ -34,23 +34,48 @@ static int read_backing(struct qcow2 *q, uint64_t off, uint8_t *buf, size_t n)
 	return hdi_bdev_pread(q->backing, off, buf, have, q->bounce);
 }
 
+/* A decompressor configured out (hdi/config.h) makes its clusters
+ * HDI_EUNSUPP; the rest of the image stays readable. */
+static int decompressor_built(struct qcow2 *q)
+{
+	if (q->compression_type == QC_COMPRESSION_ZSTD && !HDI_CONFIG_ZSTD)
+		return hdi_qc_err(q, HDI_EUNSUPP, "zstd compressed clusters are not "
+				  "built in (HDI_CONFIG_ZSTD)");
+	if (q->compression_type != QC_COMPRESSION_ZSTD && !HDI_CONFIG_ZLIB)
+		return hdi_qc_err(q, HDI_EUNSUPP, "zlib compressed clusters are not "
+				  "built in (HDI_CONFIG_ZLIB)");
+	return HDI_OK;
+}
+
+static int decompress(struct qcow2 *q, size_t bytes, size_t *got)
+{
+#if HDI_CONFIG_ZSTD
+	if (q->compression_type == QC_COMPRESSION_ZSTD)
+		return hdi_zstd_decompress(q->z_out, q->cluster_size, got, q->z_in,
+					   bytes, NULL, q->z_work, HDI_ZSTD_WORK_SIZE);
+#endif
+#if HDI_CONFIG_ZLIB
+	if (q->compression_type != QC_COMPRESSION_ZSTD)
+		return hdi_inflate_raw(q->z_out, q->cluster_size, got, q->z_in,
+				       bytes, NULL, q->z_work, HDI_INFLATE_WORK_SIZE);
+#endif
+	return decompressor_built(q);
+}
+
 static int inflate_cluster(struct qcow2 *q, uint64_t entry)
 {
 	uint64_t host, bytes;
-	size_t got;
-	int r;
+	size_t got = 0;
+	int r = decompressor_built(q);
+	if (r < 0)
+		return r;
 	hdi_qc_compressed_desc(q, entry, &host, &bytes);
 	if (bytes > q->z_in_size)
 		bytes = q->z_in_size;
 	r = read_host(q, host, q->z_in, (size_t)bytes);
 	if (r < 0)
 		return r;
-	if (q->compression_type == QC_COMPRESSION_ZSTD)
-		r = hdi_zstd_decompress(q->z_out, q->cluster_size, &got, q->z_in,
-					(size_t)bytes, NULL, q->z_work, HDI_ZSTD_WORK_SIZE);
-	else
-		r = hdi_inflate_raw(q->z_out, q->cluster_size, &got, q->z_in,
-				    (size_t)bytes, NULL, q->z_work, HDI_INFLATE_WORK_SIZE);
+	r = decompress(q, (size_t)bytes, &got);
 	if (r == HDI_EUNSUPP)
 		return hdi_qc_err(q, r, "zstd frame needs a dictionary");
 	if (r < 0 || got != q->cluster_size)
@@ -292,9 +317,9 @@ int hdi_qcow2_map(hdi_qcow2_t *h, uint64_t off, struct hdi_qcow2_extent *out)
 	r = map_view(q, off, out);
 	while (r == HDI_OK && !(out->flags & HDI_QCOW2_MAP_COMPRESSED) &&
 	       out->start + out->length < q->view.disk_size) {
-		if (map_view(q, out->start + out->length, &next) < 0 ||
-		    !extends(out, &next))
-			break;
+		r = map_view(q, out->start + out->length, &next);
+		if (r < 0 || !extends(out, &next))
+			break;   /* an error is the caller's: never swallowed */
 		out->length += next.length;
 	}
 	return r;

@@ -4,6 +4,8 @@
  * image, and clearing the dirty/corrupt bits. */
 #include "qcow2_check_int.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define HDR_INCOMPAT 72u
 #define HDR_RT_OFFSET 48u   /* refcount_table_offset, then _clusters */
 
@@ -195,7 +197,7 @@ static int oflag_l2(struct ck *c, uint64_t l2, bool repair)
 int hdi_qc_ck_oflag_copied(struct ck *c, uint32_t fix)
 {
 	struct qcow2 *q = c->q;
-	struct hdi_qcow2_check *res = c->res;
+	struct hdi_qcow2_check_result *res = c->res;
 	uint64_t i, off, e, l2, rc;
 	uint8_t b[8];
 	bool repair;
@@ -393,3 +395,5 @@ int hdi_qc_ck_mark_clean(struct qcow2 *q)
 		q->incompat &= ~bits;
 	return r;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

@@ -3,6 +3,8 @@
  * asked; clusters past the new end are freed). */
 #include "qcow2_wr.h"
 
+#if !HDI_CONFIG_READONLY
+
 static void mem_size(struct qcow2 *q, uint64_t size)
 {
 	q->size = size;
@@ -112,3 +114,5 @@ int hdi_qcow2_resize(hdi_qcow2_t *h, uint64_t size, uint32_t flags)
 		r = hdi_qcw_apply_frees(q);
 	return r;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

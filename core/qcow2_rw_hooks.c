@@ -6,6 +6,8 @@
 #include "qcow2_wr.h"
 #include "qcow2_check_int.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define BM_ENTRY_HDR 24u
 #define KNOWN_AUTOCLEAR HDI_QCOW2_AUTOCLEAR_BITMAPS
 
@@ -212,3 +214,5 @@ int hdi_qcow2_open(hdi_qcow2_t *h, struct hdi_bdev *file,
 {
 	return hdi_qc_open(h, file, o, &rw_ops);
 }
+
+#endif /* !HDI_CONFIG_READONLY */

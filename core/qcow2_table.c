@@ -3,6 +3,8 @@
  * and releasing the host space an L2 entry held. */
 #include "qcow2_wr.h"
 
+#if !HDI_CONFIG_READONLY
+
 int hdi_qcw_release(struct qcow2 *q, uint64_t e)
 {
 	uint64_t host, bytes;
@@ -124,3 +126,5 @@ int hdi_qcw_l1_grow(struct qcow2 *q, uint64_t entries)
 	return old_bytes ? hdi_qcw_free_now(q, old_off, old_cl << q->cluster_bits)
 			 : HDI_OK;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

@@ -5,6 +5,8 @@
  * the tail drop of a shrink. */
 #include "qcow2_wr.h"
 
+#if !HDI_CONFIG_READONLY
+
 #define SECTOR 512u
 
 /* What a write puts: bytes of buf (virtual offset voff), or zeros. */
@@ -590,3 +592,5 @@ int hdi_qcw_drop_tail(struct qcow2 *q, uint64_t voff)
 	}
 	return HDI_OK;
 }
+
+#endif /* !HDI_CONFIG_READONLY */

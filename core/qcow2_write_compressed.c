@@ -4,6 +4,8 @@
  * fallback to a normal cluster when compression saves nothing. */
 #include "qcow2_wr.h"
 
+#if !HDI_CONFIG_READONLY
+
 static uint64_t rc_max(const struct qcow2 *q)
 {
 	return q->refcount_bits == 64u ? UINT64_MAX
@@ -151,3 +153,5 @@ int hdi_qcow2_write_compressed(hdi_qcow2_t *h, uint64_t off, const void *buf,
 		return hdi_qc_err(q, r, "the compressor failed");
 	return hdi_qcow2_write_precompressed(h, off, buf, len, q->z_in, clen);
 }
+
+#endif /* !HDI_CONFIG_READONLY */

@@ -6,6 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "hdi/config.h"
+
+/* A file its configuration compiles out (hdi/config.h) still holds this
+ * declaration, so it stays a valid C unit. */
+extern int hdi_config_unit_;
+
+/* Invariants of the library itself, never of disk contents. */
+#define HDI_ASSERT(cond) HDI_CONFIG_ASSERT(cond)
 
 /* Freestanding headers do not declare these; the host's libc or
  * kernel_shim/mem.c provides them. */

@@ -3,6 +3,8 @@
  * their execution into the caller's one output buffer. */
 #include "zstd_int.h"
 
+#if HDI_CONFIG_ZSTD
+
 #ifdef HDI_ZSTD_TEST_HOOKS
 int hdi_zstd_strict;
 #endif
@@ -571,3 +573,5 @@ int hdi_zstd_decompress(void *dst, size_t dst_len, size_t *dst_written,
 		*src_used = pos;
 	return r;
 }
+
+#endif /* HDI_CONFIG_ZSTD */

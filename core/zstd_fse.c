@@ -2,6 +2,8 @@
  * decoding tables built from a normalized distribution (4.1.1.1). */
 #include "zstd_int.h"
 
+#if HDI_CONFIG_ZSTD
+
 /* 32 bits of src from bit `pos` on, little-endian; zeros past the end. */
 static uint32_t fw_peek(const uint8_t *src, size_t len, size_t pos)
 {
@@ -112,3 +114,5 @@ void hdi_zs_fse_build(struct zs_work *w, struct zs_fse *t, unsigned max_sym,
 		t[u].base = (uint16_t)((x << bits) - size);
 	}
 }
+
+#endif /* HDI_CONFIG_ZSTD */

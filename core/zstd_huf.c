@@ -3,6 +3,8 @@
  * the 1- or 4-stream bitstreams. */
 #include "zstd_int.h"
 
+#if HDI_CONFIG_ZSTD
+
 /* The weights' FSE stream: two interleaved states over one table, read
  * until the stream is exhausted (the last symbol comes from the state that
  * did not overflow). Returns the number of weights or HDI_ECORRUPT. */
@@ -174,3 +176,5 @@ int hdi_zs_huf_decode(const struct zs_work *w, uint8_t *out, size_t n,
 	}
 	return HDI_OK;
 }
+
+#endif /* HDI_CONFIG_ZSTD */

@@ -2,6 +2,8 @@
  * (RFC 8878 3.1.1): one pass over a frame's output, no state kept. */
 #include "zstd_int.h"
 
+#if HDI_CONFIG_ZSTD
+
 #define P1 0x9E3779B185EBCA87ull
 #define P2 0xC2B2AE3D27D4EB4Full
 #define P3 0x165667B19E3779F9ull
@@ -62,3 +64,5 @@ uint64_t hdi_zs_xxh64(const uint8_t *p, size_t n)
 	h ^= h >> 32;
 	return h;
 }
+
+#endif /* HDI_CONFIG_ZSTD */

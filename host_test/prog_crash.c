@@ -19,8 +19,11 @@
 
 struct op {
 	char kind;          /* w write, z write-zeroes, d discard, f flush, r resize,
-			     * c compressed write (whole 64 KiB clusters) */
-	uint64_t off, len;  /* r: off is the new size */
+			     * c compressed write (whole 64 KiB clusters),
+			     * S snapshot create, X delete, A apply,
+			     * C commit, R rebase -b "", D amend compat=0.10 */
+	uint64_t off, len;  /* r: off is the new size; S/X: snapshot "s<off>"
+			     * (X 0: the base's "snap1"); A: the base's "snap1" */
 };
 
 #define K 1024ull
@@ -69,16 +72,136 @@ static const struct op wl_basic[] = {
 	{0, 0, 0},
 };
 
-static const struct { const char *name; const struct op *ops; } workloads[] = {
-	{"reftable", wl_reftable}, {"l1grow", wl_l1grow}, {"cow", wl_cow},
-	{"compressed", wl_compressed}, {"basic", wl_basic}, {"lazy", wl_basic},
-	{"cwrite", wl_cwrite}, {"cwrite-zstd", wl_cwrite},
+/* Internal snapshots taken over data and compressed clusters, written
+ * around and deleted. */
+static const struct op wl_snapcreate[] = {
+	{'S', 1, 0}, {'w', 4 * K + 100, 1000}, {'f', 0, 0}, {'S', 2, 0},
+	{'w', 64 * K, 128 * K}, {'X', 1, 0}, {'f', 0, 0}, {'S', 3, 0}, {'f', 0, 0},
+	{0, 0, 0},
+};
+/* Deleting a snapshot the base had (its clusters shared, then freed). */
+static const struct op wl_snapdelete[] = {
+	{'w', 64 * K, 128 * K}, {'f', 0, 0}, {'X', 0, 0}, {'f', 0, 0},
+	{'w', 0, 4 * K}, {'f', 0, 0}, {0, 0, 0},
+};
+/* Going back to the base's snapshot (its contents are the base's). */
+static const struct op wl_snapapply[] = {
+	{'w', 0, 300 * K}, {'f', 0, 0}, {'A', 0, 0}, {'f', 0, 0},
+	{'w', 100 * K, 8 * K}, {'f', 0, 0}, {0, 0, 0},
+};
+
+/* Over a raw backing file (IMAGE.base): commit into it, flatten, and a
+ * downgrade that turns zero clusters over the backing file into zeros.
+ * The disk reads the same throughout. */
+static const struct op wl_commit[] = {
+	{'C', 0, 0}, {'f', 0, 0}, {'w', 64 * K, 8 * K}, {'f', 0, 0}, {0, 0, 0},
+};
+static const struct op wl_rebase[] = {
+	{'R', 0, 0}, {'f', 0, 0}, {'w', 100 * K, 8 * K}, {'f', 0, 0}, {0, 0, 0},
+};
+static const struct op wl_amend[] = {
+	{'D', 0, 0}, {'f', 0, 0}, {'w', 0, 4 * K}, {'f', 0, 0}, {0, 0, 0},
+};
+
+/* snap: a cut inside a snapshot step may leave the dirty bit, which a
+ * read-write open repairs (as QEMU's does) before qemu-img check runs.
+ * chain: IMAGE.base is the raw backing file, on a second RAM device that
+ * loses power together with the image's. */
+static const struct { const char *name; const struct op *ops; int snap, chain; } workloads[] = {
+	{"reftable", wl_reftable, 0, 0}, {"l1grow", wl_l1grow, 0, 0}, {"cow", wl_cow, 0, 0},
+	{"compressed", wl_compressed, 0, 0}, {"basic", wl_basic, 0, 0}, {"lazy", wl_basic, 0, 0},
+	{"snapcreate", wl_snapcreate, 1, 0}, {"snapdelete", wl_snapdelete, 1, 0},
+	{"snapapply", wl_snapapply, 1, 0},
+	{"commit", wl_commit, 0, 1}, {"rebase", wl_rebase, 0, 1}, {"amend", wl_amend, 0, 1},
+	{"cwrite", wl_cwrite, 0, 0}, {"cwrite-zstd", wl_cwrite, 0, 0},
 };
 
 static uint8_t *base_img, *base_raw;
 static size_t base_img_len, base_raw_len;
 static const struct op *ops;
-static int lazy;
+static int lazy, snap_wl;
+
+/* ---- the backing file's device, cut together with the image's ---------- */
+static uint8_t *chain_base;
+static size_t chain_base_len;
+static struct ram_dev g_base, *g_top;
+static struct hdi_bdev g_base_dev;
+static uint64_t g_writes, g_cut;   /* writes to either device; cut after */
+
+static int w_read(void *c, uint64_t off, void *buf, size_t len)
+{
+	struct ram_dev *rd = c;
+	return rd->bdev.ops->read(rd, off, buf, len);
+}
+
+static int w_write(void *c, uint64_t off, const void *buf, size_t len)
+{
+	struct ram_dev *rd = c;
+	if (g_cut && ++g_writes > g_cut) {
+		g_top->powered_off = 1;
+		g_base.powered_off = 1;
+		return HDI_EIO;
+	}
+	if (!g_cut)
+		g_writes++;
+	return rd->bdev.ops->write(rd, off, buf, len);
+}
+
+static int w_flush(void *c)
+{
+	struct ram_dev *rd = c;
+	return rd->bdev.ops->flush(rd);
+}
+
+static int w_size(void *c, uint64_t *bytes)
+{
+	struct ram_dev *rd = c;
+	return rd->bdev.ops->size(rd, bytes);
+}
+
+static int w_grow(void *c, uint64_t bytes)
+{
+	struct ram_dev *rd = c;
+	return rd->bdev.ops->grow(rd, bytes);
+}
+
+static const struct hdi_bdev_ops w_ops = {
+	HDI_BDEV_OPS_VERSION, w_read, w_write, w_flush, w_size, w_grow
+};
+
+static struct hdi_bdev wrapped(struct ram_dev *rd)
+{
+	struct hdi_bdev b = rd->bdev;
+	b.ops = &w_ops;
+	b.ctx = rd;
+	return b;
+}
+
+static int open_base(void *ctx, const char *name, const char *fmt,
+		     unsigned depth, struct hdi_bdev **out)
+{
+	(void)ctx; (void)name; (void)fmt; (void)depth;
+	*out = &g_base_dev;
+	return HDI_OK;
+}
+
+static int base_init(void)
+{
+	if (!chain_base)
+		return 0;
+	if (ram_dev_init(&g_base, (chain_base_len + 511) & ~(uint64_t)511, 0, 512, 1))
+		return -1;
+	memcpy(g_base.data, chain_base, chain_base_len);
+	memcpy(g_base.durable, chain_base, chain_base_len);
+	g_base_dev = wrapped(&g_base);
+	return 0;
+}
+
+static void base_free(void)
+{
+	if (chain_base)
+		ram_dev_free(&g_base);
+}
 static const char *tmpdir;
 
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
@@ -161,12 +284,44 @@ static void model_apply(struct model *m, const struct op *o, unsigned step,
 		       (o->off > m->size ? o->off - m->size : m->size - o->off));
 		m->size = o->off;
 		break;
+	case 'A':   /* the base's snapshot holds the base's contents */
+		memset(m->dirty, 1, (size_t)(m->size > base_raw_len ? m->size : base_raw_len));
+		memcpy(m->now, base_raw, base_raw_len);
+		m->size = base_raw_len;
+		break;
 	case 'f':
 		memcpy(m->flushed, m->now, m->cap);
 		memset(m->dirty, 0, m->cap);
 		m->flushed_size = m->size;
 		break;
 	}
+}
+
+static int chain_op(hdi_qcow2_t *q, const struct op *op)
+{
+	struct hdi_qcow2_amend_opts a = { 2, -1, 0 };
+	if (op->kind == 'C')
+		return hdi_qcow2_commit(q, &g_base_dev, 1, 0);
+	if (op->kind == 'R')
+		return hdi_qcow2_rebase(q, NULL, "", NULL, 0);
+	return hdi_qcow2_amend(q, &a);
+}
+
+static int snap_op(hdi_qcow2_t *q, const struct op *op)
+{
+	struct hdi_qcow2_snapshot sn;
+	int i;
+	memset(&sn, 0, sizeof sn);
+	snprintf(sn.name, sizeof sn.name, "s%llu", (unsigned long long)op->off);
+	if (op->kind == 'S') {
+		sn.date_sec = 1700000000u + (uint32_t)op->off;
+		return hdi_qcow2_snapshot_create(q, &sn);
+	}
+	i = hdi_qcow2_snapshot_find(q, op->off && op->kind == 'X' ? sn.name : "snap1");
+	if (i < 0)
+		return i;
+	return op->kind == 'X' ? hdi_qcow2_snapshot_delete(q, (uint32_t)i)
+			       : hdi_qcow2_snapshot_apply(q, (uint32_t)i);
 }
 
 static size_t ws_size(void)
@@ -209,6 +364,7 @@ static int test_compress(void *ctx, uint32_t type, void *dst, size_t cap,
 static int run_workload(struct ram_dev *rd, struct model *m)
 {
 	static uint8_t buf[2 * M];
+	struct hdi_bdev top;
 	hdi_qcow2_t q;
 	struct hdi_qcow2_opts o;
 	void *ws = malloc(ws_size());
@@ -219,7 +375,10 @@ static int run_workload(struct ram_dev *rd, struct model *m)
 	o.workspace = ws;
 	o.workspace_size = ws_size();
 	o.compress = test_compress;
-	r = hdi_qcow2_open(&q, &rd->bdev, &o);
+	o.open_backing = chain_base ? open_base : NULL;
+	g_top = rd;
+	top = wrapped(rd);
+	r = hdi_qcow2_open(&q, &top, &o);
 	for (step = 0; r == 0 && ops[step].kind; step++) {
 		const struct op *op = &ops[step];
 		uint64_t i;
@@ -239,6 +398,11 @@ static int run_workload(struct ram_dev *rd, struct model *m)
 		} else if (op->kind == 'r') {
 			model_apply(m, op, step + 1, buf);
 			r = hdi_qcow2_resize(&q, op->off, 0);
+		} else if (op->kind == 'S' || op->kind == 'X' || op->kind == 'A') {
+			model_apply(m, op, step + 1, buf);
+			r = snap_op(&q, op);
+		} else if (op->kind == 'C' || op->kind == 'R' || op->kind == 'D') {
+			r = chain_op(&q, op);   /* the disk reads the same */
 		} else {
 			r = hdi_qcow2_flush(&q);
 			if (r == 0)
@@ -279,16 +443,19 @@ static int verify(struct ram_dev *rd, struct model *m, int need_flushed,
 	static uint8_t buf[64 * K];
 	hdi_qcow2_t q;
 	struct hdi_qcow2_opts o;
-	struct hdi_qcow2_check c;
+	struct hdi_qcow2_check_result c;
 	void *ws = malloc(ws_size());
 	uint64_t off, vsize;
-	int r;
-	if (!lazy && qemu_img_check(rd->data, rd->size, why, wlen))
+	int r, repair;
+	/* byte 79: the low byte of the incompatible features, bit 0 dirty */
+	repair = lazy || (snap_wl && rd->size > 79 && (rd->data[79] & 1));
+	if (!repair && qemu_img_check(rd->data, rd->size, why, wlen))
 		goto fail;
 	memset(&o, 0, sizeof o);
 	o.workspace = ws;
 	o.workspace_size = ws_size();
-	o.flags = lazy ? HDI_QCOW2_RDWR : 0;   /* a dirty lazy image is repaired */
+	o.flags = repair ? HDI_QCOW2_RDWR : 0;   /* a dirty image is repaired */
+	o.open_backing = chain_base ? open_base : NULL;
 	if ((r = hdi_qcow2_open(&q, &rd->bdev, &o))) {
 		snprintf(why, wlen, "reopen: %s (%s)", hdi_strerror(r), hdi_qcow2_errmsg(&q));
 		goto fail;
@@ -321,7 +488,7 @@ static int verify(struct ram_dev *rd, struct model *m, int need_flushed,
 		snprintf(why, wlen, "close: %s", hdi_strerror(r));
 		goto fail;
 	}
-	if (lazy && qemu_img_check(rd->data, rd->size, why, wlen))
+	if (repair && qemu_img_check(rd->data, rd->size, why, wlen))
 		goto fail;
 	free(ws);
 	return 0;
@@ -339,7 +506,8 @@ static int fresh_dev(struct ram_dev *rd)
 		return -1;
 	memcpy(rd->data, base_img, base_img_len);
 	memcpy(rd->durable, base_img, base_img_len);
-	return 0;
+	g_writes = g_cut = 0;
+	return base_init();
 }
 
 /* The full run without faults: counts the device calls the workload makes
@@ -354,7 +522,7 @@ static int dry_run(uint64_t *writes, uint64_t *reads, uint64_t *flushes)
 		return -1;
 	model_init(&m);
 	r = run_workload(&rd, &m);
-	*writes = rd.nwrites;
+	*writes = chain_base ? g_writes : rd.nwrites;
 	*reads = rd.nreads;
 	*flushes = rd.nflushes;
 	if (r)
@@ -365,6 +533,7 @@ static int dry_run(uint64_t *writes, uint64_t *reads, uint64_t *flushes)
 	}
 	model_free(&m);
 	ram_dev_free(&rd);
+	base_free();
 	return r;
 }
 
@@ -376,7 +545,9 @@ static int one_case(const char *mode, uint64_t k, int pmode, char *why, size_t w
 	if (fresh_dev(&rd))
 		return snprintf(why, wlen, "no memory"), -1;
 	model_init(&m);
-	if (!strcmp(mode, "power"))
+	if (!strcmp(mode, "power") && chain_base)
+		g_cut = k;
+	else if (!strcmp(mode, "power"))
 		rd.cut_after_writes = k;
 	else if (!strcmp(mode, "fault-read"))
 		rd.fail_read_at = k;
@@ -397,11 +568,15 @@ static int one_case(const char *mode, uint64_t k, int pmode, char *why, size_t w
 		rd.fail_read_at = rd.fail_write_at = rd.fail_flush_at = 0;
 	} else {
 		ram_dev_power_cycle(&rd, pmode, (uint32_t)(k * 2654435761u + pmode));
+		if (chain_base)
+			ram_dev_power_cycle(&g_base, pmode, (uint32_t)(k * 40503u + pmode));
+		g_cut = 0;
 	}
 	if (!bad && verify(&rd, &m, 1, why, wlen))
 		bad = 1;
 	model_free(&m);
 	ram_dev_free(&rd);
+	base_free();
 	return bad ? -1 : 0;
 }
 
@@ -427,8 +602,17 @@ int main(int argc, char **argv)
 	mode = argv[4];
 	tmpdir = getenv("T") ? getenv("T") : "/tmp";
 	for (i = 0; i < (int)(sizeof workloads / sizeof workloads[0]); i++)
-		if (!strcmp(workloads[i].name, wl))
+		if (!strcmp(workloads[i].name, wl)) {
 			ops = workloads[i].ops;
+			snap_wl = workloads[i].snap;
+			if (workloads[i].chain) {
+				char bp[1024];
+				snprintf(bp, sizeof bp, "%s.base", argv[1]);
+				chain_base = slurp(bp, &chain_base_len);
+				if (!chain_base)
+					ops = NULL;
+			}
+		}
 	lazy = !strcmp(wl, "lazy");
 	snprintf(name, sizeof name, "crash.%s.%s", wl, mode);
 	if (!base_img || !base_raw || !ops) {

@@ -69,9 +69,9 @@ $(KB)/boot-chs.o: kernel_shim/boot.S
 # (a 64-bit division helper such as __udivdi3, say), so the failure says
 # what to fix; the linker script supplies the three allowed here.
 define k_link
-	$(call fs_undef_check,$(1:.elf=.all.o),$(2) $(K_LIB),_kernel_sectors __bss_start __bss_end,kernel)
+	$(call fs_undef_check,$(1:.elf=.all.o),$(2) $(or $(3),$(K_LIB)),_kernel_sectors __bss_start __bss_end,kernel)
 	$(call say,K-LD,$(1))
-	$(Q)$(K_LD) $(K_LDFLAGS) -Map=$(1:.elf=.map) -o $(1) $(2) $(K_LIB)
+	$(Q)$(K_LD) $(K_LDFLAGS) -Map=$(1:.elf=.map) -o $(1) $(2) $(or $(3),$(K_LIB))
 endef
 
 $(KB)/kernel.elf: $(K_DEMO_OBJ) $(K_LIB) linker/kernel.ld
@@ -80,6 +80,24 @@ $(KB)/ktest.elf: $(K_TEST_OBJ) $(K_LIB) linker/kernel.ld
 	$(call k_link,$@,$(K_TEST_OBJ))
 $(KB)/kgpt.elf: $(K_GPT_OBJ) $(K_LIB) linker/kernel.ld
 	$(call k_link,$@,$(K_GPT_OBJ))
+
+# The bootloader-sized example: kernel_shim/stage2.c with the core built
+# read-only at -Os (include/hdi/config.h), as a stage 2 would link it.
+K_RO_DEFS  := -DHDI_CONFIG_READONLY=1 -DHDI_CONFIG_ZSTD=0 -DHDI_CONFIG_GPT=0
+K_RO_LIB   := $(KB)/ro/libhdi.a
+K_RO_OBJ   := $(patsubst %.c,$(KB)/ro/%.o,$(CORE_SRC))
+K_S2_OBJ   := $(K_SHIM_OBJ) $(KB)/kernel_shim/stage2.o
+$(KB)/ro/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(call say,K-CC,$@)
+	$(Q)$(K_CC) $(filter-out -O2,$(K_CFLAGS)) -Os $(K_RO_DEFS) -c $< -o $@
+$(K_RO_LIB): $(K_RO_OBJ)
+	@rm -f $@
+	$(call say,K-AR,$@)
+	$(Q)$(CROSS_COMPILE)ar rcs $@ $^
+$(KB)/stage2.elf: $(K_S2_OBJ) $(K_RO_LIB) linker/kernel.ld
+	$(call k_link,$@,$(K_S2_OBJ),$(K_RO_LIB))
+kernel: $(KB)/stage2.bin
 
 $(KB)/%.bin: $(KB)/%.elf
 	$(K_OBJCOPY) -O binary $< $@

@@ -7,7 +7,7 @@
 
 void edr_bs_init(struct edr_bs *b, struct ed_image *im)
 {
-	struct hdi_qcow2_info in;
+	struct hdi_qcow2_info_result in;
 	unsigned eb;
 	b->im = im;
 	memset(b->prealloc, -1, sizeof b->prealloc);
@@ -22,7 +22,7 @@ void edr_bs_init(struct edr_bs *b, struct ed_image *im)
  * use than the host file has blocks. Then QEMU asks the file about holes. */
 int edr_detect_prealloc(hdi_qcow2_t *q, struct file_dev *fd)
 {
-	struct hdi_qcow2_info in;
+	struct hdi_qcow2_info_result in;
 	int64_t real = edr_allocated(fd->f);
 	uint64_t cs, rc, n = 0, i, end, thr, real_cl;
 	if (real < 0 || hdi_qcow2_info(q, &in) < 0)

@@ -76,7 +76,7 @@ static void json_field(FILE *o, const char *name, uint64_t v, int always)
 }
 
 /* qemu-img prints its QDict in hash order; so do we. */
-static void dump_json(FILE *o, const char *image, const struct hdi_qcow2_check *c)
+static void dump_json(FILE *o, const char *image, const struct hdi_qcow2_check_result *c)
 {
 	fprintf(o, "{\n");
 	json_field(o, "image-end-offset", c->image_end_offset, 0);
@@ -96,7 +96,7 @@ static void dump_json(FILE *o, const char *image, const struct hdi_qcow2_check *
 	fprintf(o, "}\n");
 }
 
-static void dump_human(FILE *o, const struct hdi_qcow2_check *c)
+static void dump_human(FILE *o, const struct hdi_qcow2_check_result *c)
 {
 	if (!(c->corruptions || c->leaks || c->check_errors)) {
 		fprintf(o, "No errors were found on the image.\n");
@@ -183,7 +183,7 @@ static int check_close(struct check_img *ci, const char *image, int rc)
 /* qemu-img check: a repair that fixed anything is followed by a second,
  * read-only check, whose counts are reported with the first one's fixes. */
 static int run_check(struct check_img *ci, const char *image,
-		     const struct check_opts *o, struct hdi_qcow2_check *res)
+		     const struct check_opts *o, struct hdi_qcow2_check_result *res)
 {
 	uint64_t cf, lf;
 	int r = hdi_qcow2_check(&ci->q, o->repair, res);
@@ -207,7 +207,7 @@ int ed_cmd_check(const char *image, int argc, char **argv)
 {
 	struct check_opts o;
 	struct check_img ci;
-	struct hdi_qcow2_check res;
+	struct hdi_qcow2_check_result res;
 	int r, rc;
 	if (ed_wants_help(argc, argv)) {
 		fputs(check_usage, stdout);

@@ -79,6 +79,18 @@ static int gpt_open(struct fd_ctx *c, const char *image, int rdwr)
 	c->is_gpt = 1;
 	c->gpt_r = hdi_gpt_read(&c->g, c->im.disk, fd_sector, c->gbuf,
 				sizeof c->gbuf, c->gparts, FD_GPT_MAXP);
+	/* No GPT in 512-byte sectors and no --sector-size: a 4Kn disk's
+	 * table is found in 4096-byte ones (it is the same disk then). */
+	if (c->gpt_r == HDI_ECORRUPT && !fd_sector_given &&
+	    hdi_gpt_read(&c->g, c->im.disk, 4096, c->gbuf, sizeof c->gbuf,
+			 c->gparts, FD_GPT_MAXP) == HDI_OK &&
+	    c->g.kind == HDI_GPT_VALID && !(c->g.status & HDI_GPT_S_USED_BACKUP)) {
+		fd_sector = 4096;
+		c->gpt_r = HDI_OK;
+	} else if (c->gpt_r == HDI_ECORRUPT && !fd_sector_given) {
+		c->gpt_r = hdi_gpt_read(&c->g, c->im.disk, fd_sector, c->gbuf,
+					sizeof c->gbuf, c->gparts, FD_GPT_MAXP);
+	}
 	c->g.guid_fn = fd_guid;
 	c->g.guid_ctx = &c->g;
 	if (c->gpt_r == HDI_OK && c->g.kind == HDI_GPT_VALID) {
@@ -94,8 +106,8 @@ static int gpt_open(struct fd_ctx *c, const char *image, int rdwr)
 		return ed_err_code(&c->im, "reading the GPT", c->gpt_r);
 	return ed_err(image, "the disk has a protective MBR but no valid GPT: "
 		      "both the primary and the backup header (or their entry "
-		      "arrays) are damaged%s", fd_sector == 512 ?
-		      " (a 4096-byte-sector disk needs --sector-size 4096)" : "");
+		      "arrays) are damaged (in %u-byte sectors%s)", (unsigned)fd_sector,
+		      fd_sector_given ? "" : " and in 4096-byte ones");
 }
 
 int fd_open(struct fd_ctx *c, const char *image, int rdwr)

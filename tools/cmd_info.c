@@ -67,7 +67,7 @@ static void json_bitmaps(FILE *o, hdi_qcow2_t *q, uint32_t n)
 
 static const char *bool_s(uint64_t v) { return v ? "true" : "false"; }
 
-static void json_specific(FILE *o, hdi_qcow2_t *q, const struct hdi_qcow2_info *in)
+static void json_specific(FILE *o, hdi_qcow2_t *q, const struct hdi_qcow2_info_result *in)
 {
 	fprintf(o, "    \"format-specific\": {\n        \"type\": \"qcow2\",\n"
 		   "        \"data\": {\n");
@@ -90,7 +90,7 @@ static void json_specific(FILE *o, hdi_qcow2_t *q, const struct hdi_qcow2_info *
 	fprintf(o, "        }\n    },\n");
 }
 
-static void info_json(FILE *o, struct ed_image *im, const struct hdi_qcow2_info *in,
+static void info_json(FILE *o, struct ed_image *im, const struct hdi_qcow2_info_result *in,
 		      int64_t actual)
 {
 	fprintf(o, "{\n");
@@ -126,7 +126,7 @@ static void info_json(FILE *o, struct ed_image *im, const struct hdi_qcow2_info 
 
 static void human_snapshots(FILE *o, hdi_qcow2_t *q, uint32_t n);
 
-static void info_human(FILE *o, struct ed_image *im, const struct hdi_qcow2_info *in,
+static void info_human(FILE *o, struct ed_image *im, const struct hdi_qcow2_info_result *in,
 		       int64_t actual)
 {
 	char sz[32];
@@ -166,7 +166,7 @@ static void info_human(FILE *o, struct ed_image *im, const struct hdi_qcow2_info
 int ed_cmd_info(const char *image, int argc, char **argv)
 {
 	struct ed_image im;
-	struct hdi_qcow2_info in;
+	struct hdi_qcow2_info_result in;
 	int json = 0, i, r;
 	int64_t actual;
 	if (ed_wants_help(argc, argv)) {
@@ -222,22 +222,12 @@ static void human_snapshots(FILE *o, hdi_qcow2_t *q, uint32_t n)
 	}
 }
 
-static const char *snap_usage =
-	"usage: edqcow2 IMAGE snapshot list [--json]\n"
-	"  Lists internal snapshots: id, name, vm-state size, date, vm clock,\n"
-	"  icount and the disk size at snapshot time.\n";
-
-int ed_cmd_snapshot(const char *image, int argc, char **argv)
+/* `snapshot list|-l [--json]` (tools/cmd_snapshot.c dispatches). */
+int ed_snapshot_list(const char *image, int argc, char **argv)
 {
 	struct ed_image im;
-	struct hdi_qcow2_info in;
+	struct hdi_qcow2_info_result in;
 	int json = 0, i, r;
-	if (ed_wants_help(argc, argv)) {
-		fputs(snap_usage, stdout);
-		return 0;
-	}
-	if (argc < 2 || strcmp(argv[1], "list"))
-		return ed_err(image, "snapshot: only 'snapshot list' is supported (try --help)");
 	for (i = 2; i < argc; i++)
 		if (edr_json_opt(argc, argv, &i, &json) != 1)
 			return ed_err(image, "snapshot: unexpected argument '%s'", argv[i]);

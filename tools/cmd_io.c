@@ -74,7 +74,7 @@ static int take_flag(int *argc, char **argv, const char *a, const char *b)
 static int write_compressed(struct ed_image *im, uint64_t off, const char *buf,
 			    size_t n)
 {
-	struct hdi_qcow2_info info;
+	struct hdi_qcow2_info_result info;
 	uint64_t cs;
 	int r = hdi_qcow2_info(&im->q, &info);
 	if (r)

@@ -56,7 +56,7 @@ static int parse(const char *image, int argc, char **argv,
 	return 0;
 }
 
-static void print(const struct measure_args *a, const struct hdi_qcow2_measure *m,
+static void print(const struct measure_args *a, const struct hdi_qcow2_measure_result *m,
 		  int bitmaps)
 {
 	if (a->json) {
@@ -77,12 +77,12 @@ static void print(const struct measure_args *a, const struct hdi_qcow2_measure *
 /* The input's data, counted in the new image's clusters, and its
  * persistent bitmaps. Returns 0 or prints and returns 1. */
 static int count_input(struct ed_image *im, const struct ed_qcow2_opts *c,
-		       struct hdi_qcow2_measure *m, int *bitmaps)
+		       struct hdi_qcow2_measure_result *m, int *bitmaps)
 {
 	uint64_t size = ed_disk_size(im), off = 0, len;
 	struct edr_bs bs;
 	uint32_t cb = c->o.cluster_bits, i;
-	struct hdi_qcow2_info in;
+	struct hdi_qcow2_info_result in;
 	unsigned st;
 	int r;
 	/* the new image's backing file may share nothing with the input */
@@ -116,7 +116,7 @@ static int count_input(struct ed_image *im, const struct ed_qcow2_opts *c,
 
 static int measure_raw(struct measure_args *a, uint64_t size)
 {
-	struct hdi_qcow2_measure m;
+	struct hdi_qcow2_measure_result m;
 	hdi_qcow2_measure_init(&m);
 	m.required = m.fully_allocated = (size + 511u) & ~(uint64_t)511u;
 	print(a, &m, 0);
@@ -126,7 +126,7 @@ static int measure_raw(struct measure_args *a, uint64_t size)
 int ed_cmd_measure(const char *image, int argc, char **argv)
 {
 	struct measure_args a;
-	struct hdi_qcow2_measure m;
+	struct hdi_qcow2_measure_result m;
 	struct ed_image im;
 	const char *who = image ? image : "measure";
 	uint64_t size = 0;

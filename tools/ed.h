@@ -29,6 +29,7 @@ struct ed_image {
 	size_t ws_size;
 	struct hdi_bdev *disk;     /* the virtual disk: qcow2 view or the raw file */
 	struct ed_chain *chain;
+	unsigned rw_depth;         /* chain depth opened read-write (0: none) */
 	struct ed_zctx *zc;        /* compressor for compressed writes (rdwr) */
 };
 
@@ -36,6 +37,8 @@ struct ed_image {
 #define ED_OPEN_NO_BACKING  0x2
 #define ED_OPEN_NO_IO       0x4   /* metadata only (info): lock as qemu-img info */
 #define ED_OPEN_STABLE      0x8   /* nobody may write it meanwhile, raw too */
+/* the backing-chain image at depth d (>= 1) is opened read-write too */
+#define ED_OPEN_RW_DEPTH(d) ((int)(d) << 8)
 
 /* Opens path, detecting qcow2 by magic, and takes QEMU's image locks on it
  * and its backing files (tools/image_lock.c). Prints one error line and
@@ -132,7 +135,11 @@ ED_CMD(ed_cmd_map);           /* tools/cmd_info.c */
 ED_CMD(ed_cmd_read);          /* tools/cmd_read.c */
 ED_CMD(ed_cmd_convert);       /* tools/cmd_convert.c */
 ED_CMD(ed_cmd_check);         /* tools/cmd_check.c */
-ED_CMD(ed_cmd_snapshot);      /* tools/cmd_info.c */
+ED_CMD(ed_cmd_snapshot);      /* tools/cmd_snapshot.c */
+ED_CMD(ed_snapshot_list);
+ED_CMD(ed_cmd_commit);        /* tools/cmd_commit.c */
+ED_CMD(ed_cmd_rebase);        /* tools/cmd_rebase.c */
+ED_CMD(ed_cmd_amend);         /* tools/cmd_amend.c */     /* tools/cmd_info.c: snapshot list */
 ED_CMD(ed_cmd_create);        /* tools/cmd_create.c */
 ED_CMD(ed_cmd_write);         /* tools/cmd_io.c */
 ED_CMD(ed_cmd_write_zeroes);  /* tools/cmd_io.c */

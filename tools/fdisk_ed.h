@@ -31,6 +31,7 @@ struct fd_ctx {
  * (GPT's logical sector) and --seed N (reproducible GUIDs); set before
  * fd_open. */
 extern uint32_t fd_sector;
+extern int fd_sector_given;      /* --sector-size was given */
 int fd_guid(void *ctx, struct hdi_guid *g);
 /* Restarts the --seed sequence: both runs of an edit draw the same GUIDs. */
 void fd_guid_restart(void);

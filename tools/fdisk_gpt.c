@@ -12,6 +12,7 @@
 #include "fdisk_ed.h"
 
 uint32_t fd_sector = 512;
+int fd_sector_given;
 static int seeded;
 static uint64_t seed, seed_state;
 
@@ -125,6 +126,7 @@ int fd_global_opts(const char *image, int *argc, char **argv)
 			if (x != 512 && x != 4096)
 				return ed_err(image, "bad --sector-size '%s' (512 or 4096)", v);
 			fd_sector = (uint32_t)x;
+			fd_sector_given = 1;
 		} else {
 			seeded = 1;
 			seed = seed_state = x;

@@ -145,7 +145,8 @@ static int open_backing(void *ctx, const char *name, const char *fmt,
 		if (same_file(c->path, it->path))
 			r = HDI_ELOOP;
 	if (!r)
-		r = file_dev_open(&c->file, c->path, "rb", 0);
+		r = file_dev_open(&c->file, c->path,
+				  top->rw_depth == depth + 1 ? "r+b" : "rb", 0);
 	if (r) {
 		if (r != HDI_ELOOP)
 			ed_err(top->path, "cannot open backing file '%s': %s",
@@ -156,8 +157,10 @@ static int open_backing(void *ctx, const char *name, const char *fmt,
 	}
 	c->next = top->chain;
 	top->chain = c;
-	/* read-only and shared, but nobody may change it under the overlay */
-	if (ed_lock(c->path, &c->file, ED_LOCK_KEEP))
+	/* read-only and shared, but nobody may change it under the overlay;
+	 * the one commit writes into is locked for writing */
+	if (ed_lock(c->path, &c->file, top->rw_depth == depth + 1 ?
+		    ED_LOCK_RDWR | ED_LOCK_KEEP : ED_LOCK_KEEP))
 		return HDI_EBUSY;
 	c->is_qcow2 = fmt && !strcmp(fmt, "raw") ? 0 : probe_qcow2(&c->file);
 	if (fmt && !strcmp(fmt, "qcow2") && !c->is_qcow2)
@@ -170,6 +173,7 @@ static int open_backing(void *ctx, const char *name, const char *fmt,
 	if (!c->ws)
 		return HDI_ENOMEM;
 	memset(&o, 0, sizeof o);
+	o.flags = top->rw_depth == depth + 1 ? HDI_QCOW2_RDWR : 0;
 	o.workspace = c->ws;
 	o.workspace_size = ED_WORKSPACE;
 	o.open_backing = open_backing;
@@ -203,6 +207,7 @@ int ed_open(struct ed_image *im, const char *path, int flags)
 	int r;
 	memset(im, 0, sizeof(*im));
 	im->path = path;
+	im->rw_depth = (unsigned)flags >> 8;
 	r = file_dev_open(&im->file, path, (flags & ED_OPEN_RDWR) ? "r+b" : "rb", 0);
 	if (r) {
 		ed_err(path, "cannot open: %s", strerror(errno));

@@ -7,7 +7,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fz_chain c;
-	static struct hdi_qcow2_check res;
+	static struct hdi_qcow2_check_result res;
 	size_t ws;
 
 	/* alternate workspaces so both cache sizes see every input shape */

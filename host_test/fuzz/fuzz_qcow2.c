@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fz_chain c;
-	static struct hdi_qcow2_info info;
+	static struct hdi_qcow2_info_result info;
 	struct hdi_bdev *disk;
 
 	if (fz_open(&c, data, size, FZ_WS_BIG) == HDI_OK) {

@@ -9,7 +9,7 @@ X=${CROSS_COMPILE:-i686-linux-gnu-}
 need python3 "${X}gcc" "${X}nm" "${X}ld" || exit 0
 PY="python3 $ROOT/host_test/layers.py"
 FS=$B/freestanding
-if ! out=$(make -C "$ROOT" --no-print-directory freestanding 2>&1); then
+if ! out=$(make -C "$ROOT" --no-print-directory BUILD="$B" freestanding 2>&1); then
 	notok layers-build "$(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
 	exit 0
 fi

@@ -88,6 +88,10 @@ rm -f "$T/p1.img"
 parity old-dump 64M 'label: dos\nunit: sectors\n\n/dev/sdc1 : start=     2048, size=    10240, Id=83, bootable\n/dev/sdc2 : start=        0, size=        0, Id= 0\n/dev/sdc3 : start=    20480, size=    10240, Id=82\n/dev/sdc4 : start=        0, size=        0, Id= 0\n'
 parity old-dump-unnamed 64M 'start=0, size=0, Id=0\n,1M\nstart= 0, size= 0, Id= 0\n,2M,S\n'
 parity dos-plus 64M 'label: dos\n+4096,+2M,L\nsize=-1M, Type=S\n'
+parity dos-spellings 64M 'label: dos\nId=83, size=1M\nType=82, size=1M\ntype=c, size=1M, bootable\n20480,2048,L\n'
+parity dos-spaces 64M 'label: dos\n2048 6144 L *\n8192;8192;S\n start=20000  size=1M  type=7\n'
+parity dos-named-gaps 64M 'label: dos\nlabel-id: 0x1234\n/dev/x3 : start=20000, size=2000, Id=83\n/dev/x1 : start=2048, size=2048, Id=c, bootable\n'
+
 
 # --- round trips: dump -> apply gives the same table, ids included -----------
 rt() {
@@ -271,6 +275,12 @@ fdisk -b 4096 -l "$T/4k.img" >"$T/fl.txt" 2>&1
 "$E" "$T/4k.img" fdisk list --sector-size 4096 >"$T/el.txt" 2>&1
 if out=$(diff "$T/fl.txt" "$T/el.txt"); then ok 4kn-list; else notok 4kn-list "$(printf '%s' "$out" | head -n 6 | tr '\n' ' ')"; fi
 expect_eq 4kn-layout "$(od -An -c -j4096 -N8 "$T/4k.img" | tr -d ' ')" "EFIPART"
+# without --sector-size the 4096-byte table is found all the same
+"$E" "$T/4k.img" fdisk list >"$T/el.txt" 2>&1
+if out=$(diff "$T/fl.txt" "$T/el.txt"); then ok 4kn-list-found; else notok 4kn-list-found "$(printf '%s' "$out" | head -n 6 | tr '\n' ' ')"; fi
+run 4kn-payload "$E" "$T/4k.img" partition 2 write "$T/payload"
+dd if="$T/4k.img" bs=4096 skip=$((256 + 2048)) count=74 2>/dev/null | head -c 300000 >"$T/back4k"
+run 4kn-payload-on-disk cmp "$T/payload" "$T/back4k"
 run 4kn-resize "$E" "$T/4k.img" resize +16M
 expect_eq 4kn-backup-moved "$(tail -c 4096 "$T/4k.img" | head -c 8)" "EFI PART"
 "$E" "$T/4k.img" fdisk list --sector-size 4096 >"$T/el.txt" 2>&1

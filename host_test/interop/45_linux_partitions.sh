@@ -1,6 +1,6 @@
 #!/bin/sh
 # host_test/interop/45_linux_partitions.sh: a real Linux kernel reads the
-# partition tables edqcow2 writes. The Debian kernel (linux-image-amd64)
+# partition tables edqcow2 writes, MBR (with logical partitions) and GPT. The Debian kernel (linux-image-amd64)
 # boots under qemu-system-x86_64 with a busybox initramfs and the qcow2
 # images as virtio disks; /proc/partitions must list exactly the partitions
 # sfdisk reads from the same image, and payloads written with
@@ -86,9 +86,38 @@ vda5 5120
 vda6 4096
 vda7 41984"
 
-boot "$M" "vda1:1048576,vda5:777777,vda7:3000000"
+# A GPT disk: the types users name, names, a partition to the end.
+G=$T/gpt.qcow2
+"$ED" "$G" create 96M >/dev/null
+cat > "$T/gpt.sfdisk" <<SCRIPT
+label: gpt
+label-id: 5EED0002-0000-4000-8000-000000000001
+start=2048, size=8192, type=U, name="EFI system"
+size=20480, type=L, name=root
+size=4096, type=S, name=swap
+type=L, name=rest
+SCRIPT
+check gpt-apply "$ED" "$G" fdisk apply "$T/gpt.sfdisk"
+payload "$T/g1" 2000000; payload "$T/g2" 5242880; payload "$T/g4" 123457
+check gpt-write-p1 "$ED" "$G" partition 1 write "$T/g1"
+check gpt-write-p2 "$ED" "$G" partition 2 write "$T/g2"
+check gpt-write-p4 "$ED" "$G" partition 4 write "$T/g4"
+qcheck gpt-qemu-check "$G"
+gpt_want=$(expect "$G" vdb)
+expect_eq gpt-layout "$gpt_want" "vdb 98304
+vdb1 4096
+vdb2 10240
+vdb3 2048
+vdb4 79872"
+
+# One boot sees both disks: the MBR one as vda, the GPT one as vdb.
+boot "$M $G" "vda1:1048576,vda5:777777,vda7:3000000,vdb1:2000000,vdb2:5242880,vdb4:123457"
 grep -q HDI-DONE "$T/console.txt" || notok linux-boot "$(tail -n 5 "$T/console.txt" | tr '\n' ' ')"
 seen linux-mbr-partitions vda "$mbr_want"
 read_back linux-mbr-p1 vda 1 "$T/p1"
 read_back linux-mbr-p5 vda 5 "$T/p5"
 read_back linux-mbr-p7 vda 7 "$T/p7"
+seen linux-gpt-partitions vdb "$gpt_want"
+read_back linux-gpt-p1 vdb 1 "$T/g1"
+read_back linux-gpt-p2 vdb 2 "$T/g2"
+read_back linux-gpt-p4 vdb 4 "$T/g4"

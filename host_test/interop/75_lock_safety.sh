@@ -127,7 +127,7 @@ writers() {
 		refused "$p.check-repair" "$i" "$ED" "$i" check --repair all
 		# commands that edqcow2 may not have yet are covered by ed_open
 		for c in "snapshot create s1" "snapshot delete s1" "snapshot apply s1" \
-			 "commit" "rebase -u -b other.qcow2" "amend --compat 1.1"; do
+			 "commit" "rebase -u -b other.qcow2" "amend -o compat=1.1"; do
 			# shellcheck disable=SC2086
 			"$ED" "$i" $c >"$T/out" 2>&1
 			grep -qiE "unknown|not supported|only|usage" "$T/out" && continue

@@ -91,7 +91,7 @@ static void clone(struct ram_dev *dst, const struct ram_dev *src,
 
 /* Opens read-only (qcow2 level), checks, closes. Returns the check's code. */
 static int check(struct ram_dev *rd, size_t ws_size, uint32_t repair,
-		 struct hdi_qcow2_check *res)
+		 struct hdi_qcow2_check_result *res)
 {
 	hdi_qcow2_t q;
 	void *ws = malloc(ws_size);
@@ -105,7 +105,7 @@ static int check(struct ram_dev *rd, size_t ws_size, uint32_t repair,
 	return r;
 }
 
-static bool clean(const struct hdi_qcow2_check *r)
+static bool clean(const struct hdi_qcow2_check_result *r)
 {
 	return !r->corruptions && !r->leaks && !r->check_errors;
 }
@@ -188,7 +188,7 @@ TEST(qcow2_check_clean_every_width_and_workspace)
 		for (rbits = 1; rbits <= 64; rbits <<= 1) {
 			struct geo g = { cbs[i], rbits, 64u << 20, 24, 3u << 16, false };
 			struct ram_dev rd, before;
-			struct hdi_qcow2_check a, b;
+			struct hdi_qcow2_check_result a, b;
 			make(&rd, &g, 0);
 			clone(&before, &rd, 0);
 			CHECK_EQ(check(&rd, WS_BIG, 0, &a), HDI_OK);
@@ -211,7 +211,7 @@ TEST(qcow2_check_read_only_never_writes)
 {
 	struct geo g = { 12, 16, 16u << 20, 8, 1u << 20, false };
 	struct ram_dev rd;
-	struct hdi_qcow2_check res;
+	struct hdi_qcow2_check_result res;
 	hdi_qcow2_t q;
 	void *ws = malloc(WS_BIG);
 	make(&rd, &g, 0);
@@ -236,7 +236,7 @@ TEST(qcow2_check_leak_found_and_freed)
 {
 	struct geo g = { 12, 16, 16u << 20, 8, 1u << 20, false };
 	struct ram_dev rd;
-	struct hdi_qcow2_check res;
+	struct hdi_qcow2_check_result res;
 	uint64_t cl;
 	make(&rd, &g, 0);
 	cl = data_cluster(&rd, 3u << 20);
@@ -261,7 +261,7 @@ TEST(qcow2_check_rebuild_many_windows)
 {
 	struct geo g = { 9, 64, 8u << 20, 900, 4096, false };
 	struct ram_dev rd, big;
-	struct hdi_qcow2_check res, res2;
+	struct hdi_qcow2_check_result res, res2;
 	struct layout l;
 	make(&rd, &g, 0);
 	l = layout_of(&rd);
@@ -291,7 +291,7 @@ static void power_cuts(const struct geo *g, void (*damage)(struct ram_dev *),
 		       uint64_t min_writes)
 {
 	struct ram_dev rd, t;
-	struct hdi_qcow2_check res, before;
+	struct hdi_qcow2_check_result res, before;
 	uint64_t k;
 	int mode, done;
 	make(&rd, g, 0);
@@ -348,7 +348,7 @@ TEST(qcow2_check_io_errors)
 {
 	struct geo g = { 12, 16, 16u << 20, 6, 1u << 20, false };
 	struct ram_dev rd, t;
-	struct hdi_qcow2_check res, before;
+	struct hdi_qcow2_check_result res, before;
 	uint64_t k;
 	int r, ok_reads = 0, ok_writes = 0;
 	make(&rd, &g, 0);
@@ -389,7 +389,7 @@ TEST(qcow2_check_dirty_image_repaired_at_rw_open)
 {
 	struct geo g = { 12, 16, 16u << 20, 10, 512u << 10, true };
 	struct ram_dev rd, t;
-	struct hdi_qcow2_check res;
+	struct hdi_qcow2_check_result res;
 	hdi_qcow2_t q;
 	void *ws = malloc(WS_BIG);
 	make(&rd, &g, 1);   /* never closed */

@@ -105,7 +105,7 @@ static void same(struct img *m)
 /* Closes, reopens read-only, checks (no corruption, no leak) and compares. */
 static void verify(struct img *m)
 {
-	struct hdi_qcow2_check c;
+	struct hdi_qcow2_check_result c;
 	CHECK_EQ(hdi_qcow2_close(&m->q), HDI_OK);
 	CHECK_EQ(img_open(m, 0, 1u << 20), HDI_OK);
 	memset(&c, 0, sizeof c);

@@ -132,7 +132,7 @@ static int is_compressed(struct cimg *m, uint64_t off)
 
 static void verify(struct cimg *m)
 {
-	struct hdi_qcow2_check c;
+	struct hdi_qcow2_check_result c;
 	uint8_t *b = malloc((size_t)m->size);
 	CHECK_EQ(hdi_qcow2_close(&m->q), HDI_OK);
 	CHECK_EQ(cimg_open(m, 0, m->ws_size, 0), HDI_OK);

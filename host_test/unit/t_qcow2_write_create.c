@@ -201,7 +201,7 @@ TEST(qcow2_create_preallocate_metadata_16k)
 	for (cb = 9; cb <= 21; cb += 4) {
 		struct hdi_qcow2_create_opts o = opts(3u << 20, cb, 16);
 		struct hdi_qcow2_opts oo;
-		struct hdi_qcow2_check c;
+		struct hdi_qcow2_check_result c;
 		struct hdi_qcow2_extent x;
 		struct ram_dev rd;
 		hdi_qcow2_t q;

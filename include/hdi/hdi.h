@@ -18,6 +18,7 @@ extern "C" {
 #define HDI_VERSION ((HDI_VERSION_MAJOR << 16) | (HDI_VERSION_MINOR << 8) | \
 		     HDI_VERSION_PATCH)
 
+#include "hdi/config.h"
 #include "hdi/errors.h"
 #include "hdi/bdev.h"
 #include "hdi/crc32.h"

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "config.h"
 #include "bdev.h"
 
 #ifdef __cplusplus
@@ -36,7 +37,8 @@ typedef struct { uint64_t opaque_[HDI_QCOW2_STATE_SIZE / 8]; } hdi_qcow2_t;
 	(HDI_QCOW2_WORKSPACE_MIN + 3u * (size_t)(cluster_size) + 16384u)
 
 #define HDI_QCOW2_MAX_CHAIN 16u          /* backing chain depth cap */
-#define HDI_QCOW2_NAME_MAX 1024u         /* backing file name, snapshot names */
+/* backing file name, snapshot and bitmap names, NUL included (hdi/config.h) */
+#define HDI_QCOW2_NAME_MAX (HDI_CONFIG_NAME_MAX + 0u)
 
 /* Open flags */
 #define HDI_QCOW2_RDWR        0x1u
@@ -141,7 +143,7 @@ int hdi_qcow2_resize(hdi_qcow2_t *q, uint64_t new_size, uint32_t flags);
 #define HDI_QCOW2_AUTOCLEAR_BITMAPS     (1ull << 0)
 #define HDI_QCOW2_AUTOCLEAR_DATA_RAW    (1ull << 1)
 
-struct hdi_qcow2_info {
+struct hdi_qcow2_info_result {
 	uint32_t version;            /* 2 or 3 */
 	uint32_t cluster_bits;
 	uint32_t refcount_bits;
@@ -155,7 +157,7 @@ struct hdi_qcow2_info {
 	char backing_file[HDI_QCOW2_NAME_MAX];
 	char backing_format[32];
 };
-int hdi_qcow2_info(hdi_qcow2_t *q, struct hdi_qcow2_info *out);
+int hdi_qcow2_info(hdi_qcow2_t *q, struct hdi_qcow2_info_result *out);
 
 /* Mapping of the virtual disk, one extent at a time (like qemu-img map). */
 #define HDI_QCOW2_MAP_DATA       0x1u  /* reads data (not all zero by flag) */
@@ -193,6 +195,45 @@ int hdi_qcow2_snapshot_find(hdi_qcow2_t *q, const char *id_or_name);
 /* Switch the virtual disk to a read-only view of snapshot index
  * (UINT32_MAX: back to the active disk). */
 int hdi_qcow2_snapshot_select(hdi_qcow2_t *q, uint32_t index);
+/* Creates a snapshot of the active disk (qemu-img snapshot -c). From sn,
+ * only name (unique, 1..1023 bytes), date_sec/date_nsec, vm_clock_nsec
+ * and icount(_present) are used; the id is the next number. */
+int hdi_qcow2_snapshot_create(hdi_qcow2_t *q, const struct hdi_qcow2_snapshot *sn);
+/* Deletes snapshot index, freeing what only it used (qemu-img snapshot -d). */
+int hdi_qcow2_snapshot_delete(hdi_qcow2_t *q, uint32_t index);
+/* Makes the active disk a copy of snapshot index, its size included
+ * (qemu-img snapshot -a); what only the old disk used is freed. */
+int hdi_qcow2_snapshot_apply(hdi_qcow2_t *q, uint32_t index);
+
+/* qemu-img commit: copies what the images above depth base_depth of the
+ * chain allocate (read through h) into base, the writable device of the
+ * image at that depth (base_depth 1: h's backing file), flushes it, then
+ * empties h unless HDI_QCOW2_COMMIT_KEEP (qemu-img commit -d). The base
+ * must be at least as large as the disk. */
+#define HDI_QCOW2_COMMIT_KEEP 0x1u
+int hdi_qcow2_commit(hdi_qcow2_t *q, struct hdi_bdev *base, unsigned base_depth,
+		     uint32_t flags);
+
+/* qemu-img rebase -b NAME [-F FMT]: every range the image does not
+ * allocate itself and that reads differently through new_base (the opened
+ * new backing file; NULL with name "" or NULL: none, flatten) is written
+ * into the image first, then the header names name and fmt. With
+ * HDI_QCOW2_REBASE_UNSAFE (-u, amend backing_file) only the header
+ * changes. Afterwards the image reads through new_base. */
+#define HDI_QCOW2_REBASE_UNSAFE 0x1u
+int hdi_qcow2_rebase(hdi_qcow2_t *q, struct hdi_bdev *new_base, const char *name,
+		     const char *fmt, uint32_t flags);
+
+/* qemu-img amend -o compat=,lazy_refcounts=,refcount_bits= (the backing
+ * file: hdi_qcow2_rebase with HDI_QCOW2_REBASE_UNSAFE). Upgrades first,
+ * downgrades last; a downgrade to 0.10 refuses extended L2, zstd and other
+ * incompatible features (HDI_EUNSUPP), as qemu-img does. */
+struct hdi_qcow2_amend_opts {
+	uint32_t version;            /* 0: keep; 2 (0.10) or 3 (1.1) */
+	int lazy_refcounts;          /* -1: keep; 0 off; 1 on */
+	uint32_t refcount_bits;      /* 0: keep */
+};
+int hdi_qcow2_amend(hdi_qcow2_t *q, const struct hdi_qcow2_amend_opts *o);
 
 /* Persistent dirty bitmaps: listed (for info); contents are not read. */
 #define HDI_QCOW2_BITMAP_IN_USE   0x1u
@@ -219,7 +260,7 @@ int hdi_qcow2_refcount(hdi_qcow2_t *q, uint64_t host_offset,
 #define HDI_QCOW2_REPAIR_LEAKS 0x1u
 #define HDI_QCOW2_REPAIR_ERRORS 0x2u
 #define HDI_QCOW2_REPAIR_ALL (HDI_QCOW2_REPAIR_LEAKS | HDI_QCOW2_REPAIR_ERRORS)
-struct hdi_qcow2_check {
+struct hdi_qcow2_check_result {
 	uint64_t corruptions, leaks, check_errors;
 	uint64_t corruptions_fixed, leaks_fixed;
 	uint64_t allocated_clusters, total_clusters;
@@ -229,7 +270,7 @@ struct hdi_qcow2_check {
 /* Returns HDI_OK when the check ran (inspect the counts) or a negative code
  * when it could not. Read-only unless repair flags are given. */
 int hdi_qcow2_check(hdi_qcow2_t *q, uint32_t repair,
-		    struct hdi_qcow2_check *out);
+		    struct hdi_qcow2_check_result *out);
 
 /* Create a fresh image on file (which is truncated/overwritten from 0). */
 struct hdi_qcow2_create_opts {

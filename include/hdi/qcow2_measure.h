@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-struct hdi_qcow2_measure {
+struct hdi_qcow2_measure_result {
 	uint64_t required;         /* bytes the image needs for its content */
 	uint64_t fully_allocated;  /* bytes with every cluster allocated */
 	uint64_t bitmaps;          /* bytes the persistent bitmaps add */
@@ -25,16 +25,16 @@ struct hdi_qcow2_measure {
 };
 
 /* Zeroes m before the _data / _bitmap calls. */
-void hdi_qcow2_measure_init(struct hdi_qcow2_measure *m);
+void hdi_qcow2_measure_init(struct hdi_qcow2_measure_result *m);
 /* Guest data at [off, off + len), given in ascending order of off: counted
  * in whole clusters (1 << cluster_bits) of the new image, as qemu-img
  * measure counts the data of an input image. */
-void hdi_qcow2_measure_data(struct hdi_qcow2_measure *m, uint32_t cluster_bits,
+void hdi_qcow2_measure_data(struct hdi_qcow2_measure_result *m, uint32_t cluster_bits,
 			    uint64_t off, uint64_t len);
 /* A persistent bitmap of the input (granularity 1 << granularity_bits,
  * name_len bytes of name, covering disk_size bytes), copied whole: its
  * data clusters, table and directory entry go into m->bitmaps. */
-void hdi_qcow2_measure_bitmap(struct hdi_qcow2_measure *m, uint32_t cluster_bits,
+void hdi_qcow2_measure_bitmap(struct hdi_qcow2_measure_result *m, uint32_t cluster_bits,
 			      uint64_t disk_size, uint32_t granularity_bits,
 			      size_t name_len);
 /* Sets m->required and m->fully_allocated for an image made with o
@@ -43,7 +43,7 @@ void hdi_qcow2_measure_bitmap(struct hdi_qcow2_measure *m, uint32_t cluster_bits
  * (preallocation full or falloc). HDI_EINVAL when the size needs an L1
  * table larger than QEMU allows (a larger cluster size helps) or the
  * options are out of range. */
-int hdi_qcow2_measure(struct hdi_qcow2_measure *m,
+int hdi_qcow2_measure(struct hdi_qcow2_measure_result *m,
 		      const struct hdi_qcow2_create_opts *o, bool full_data);
 
 #ifdef __cplusplus
