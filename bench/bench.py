@@ -13,8 +13,8 @@ to the other tenants far more than qemu-img's thread pool does
 (bench_run.c). The qemu-io comparisons run at nice -10 (see IO_SCHED).
 Environment: BUILD (build dir), BENCH_RUNS, BENCH_WRITES, BENCH_READS,
 BENCH_ALLOCS, BENCH_SCHED / BENCH_IO_SCHED = fifo|nice|none, BENCH_KEEP=1
-(keep BUILD/bench-tmp), BENCH_ONLY=convert,random,alloc,build,compress
-(sections); for compress: BENCH_FS_TREE (/usr/share), BENCH_FS_SIZE (1536M),
+(keep BUILD/bench-tmp), BENCH_ONLY=convert,random,alloc,build,compress,
+compare (sections); for compress: BENCH_FS_TREE (/usr/share), BENCH_FS_SIZE (1536M),
 BENCH_CRUNS (runs, default 3).
 Always exits 0 unless the harness itself cannot run: it is a benchmark."""
 import json
@@ -566,7 +566,24 @@ def bench_compress():
         rm(f)
 
 
-SECTIONS = ("convert", "random", "alloc", "build", "compress")
+def bench_compare(src):
+    """compare reads both disks whole when they are identical: qemu's image
+    against a copy with another cluster size (so nothing can be skipped by
+    comparing tables); both must print the same and exit 0."""
+    other = tmp("cmp-4k.qcow2")
+    must(["qemu-img", "convert", "-O", "qcow2", "-o", "cluster_size=4096", src, other])
+    res = measure("compare: that qcow2 against a 4 KiB-cluster copy (identical)", [
+        ("ours", None, [ED, "compare", src, other], None),
+        ("qemu", None, ["qemu-img", "compare", src, other], None),
+    ])
+    same = res["ours"]["out"] == res["qemu"]["out"]
+    target(same, "compare: same output as qemu-img (%s)" % res["ours"]["out"].strip()[:60])
+    time_target("compare", ratio(res))
+    row("compare qcow2 vs 4k-cluster copy (384 MiB)", res)
+    rm(other)
+
+
+SECTIONS = ("convert", "random", "alloc", "build", "compress", "compare")
 
 
 def main():
@@ -583,8 +600,10 @@ def main():
     p("hdi benchmark against qemu-img/qemu-io; median of %d runs, whole-process wall time" % RUNS)
     p("machine: " + mach)
     only = os.environ.get("BENCH_ONLY", "").split(",") if os.environ.get("BENCH_ONLY") else list(SECTIONS)
-    if "convert" in only or "random" in only:
+    if "convert" in only or "random" in only or "compare" in only:
         src = bench_convert()
+        if "compare" in only:
+            bench_compare(src)
         if "random" in only:
             bench_random(src)
     if "alloc" in only:
