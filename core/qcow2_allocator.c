@@ -242,23 +242,6 @@ static int new_block(struct qcow2 *q, uint64_t k, uint64_t b)
 	return r;
 }
 
-/* Copies len bytes of the file from src to dst through scratch. */
-static int file_copy(struct qcow2 *q, uint64_t dst, uint64_t src, uint64_t len)
-{
-	while (len) {
-		size_t n = (size_t)hdi_min64(len, q->scratch_size);
-		int r = hdi_qc_pread(q, src, q->scratch, n);
-		if (r == HDI_OK)
-			r = hdi_qc_pwrite(q, dst, q->scratch, n);
-		if (r < 0)
-			return r;
-		src += n;
-		dst += n;
-		len -= n;
-	}
-	return HDI_OK;
-}
-
 /* A bigger refcount table, and the blocks for the clusters it and they
  * occupy, in one area at the end of the covered range (QEMU's
  * self-describing refcount area). Then the header switches to it. */
@@ -304,7 +287,7 @@ static int grow_reftable(struct qcow2 *q)
 			r = init_block_counts(q, (a + j) << cb, s, e - s);
 	}
 	if (r == HDI_OK)
-		r = file_copy(q, new_off, old_off, old << 3);
+		r = hdi_qcw_file_copy(q, new_off, old_off, old << 3);
 	for (j = 0; r == HDI_OK && j < nb; j++) {
 		uint8_t e[8];
 		hdi_st_be64(e, (a + j) << cb);
@@ -384,6 +367,22 @@ int hdi_qcw_alloc(struct qcow2 *q, uint64_t n, bool exact, uint64_t *off,
 		return HDI_OK;
 	}
 	return hdi_qc_err(q, HDI_ENOSPC, "cannot find free clusters");
+}
+
+int hdi_qcw_file_copy(struct qcow2 *q, uint64_t dst, uint64_t src, uint64_t len)
+{
+	while (len) {
+		size_t n = (size_t)hdi_min64(len, q->scratch_size);
+		int r = hdi_qc_pread(q, src, q->scratch, n);
+		if (r == HDI_OK)
+			r = hdi_qc_pwrite(q, dst, q->scratch, n);
+		if (r < 0)
+			return r;
+		src += n;
+		dst += n;
+		len -= n;
+	}
+	return HDI_OK;
 }
 
 int hdi_qcw_ref(struct qcow2 *q, uint64_t ci)

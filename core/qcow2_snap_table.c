@@ -28,22 +28,6 @@ static int entry_used(struct qcow2 *q, uint32_t i, uint64_t *off, uint32_t *used
 	return HDI_OK;
 }
 
-static int file_copy(struct qcow2 *q, uint64_t dst, uint64_t src, uint64_t len)
-{
-	while (len) {
-		size_t n = (size_t)hdi_min64(len, q->scratch_size);
-		int r = hdi_qc_pread(q, src, q->scratch, n);
-		if (r == HDI_OK)
-			r = hdi_qc_pwrite(q, dst, q->scratch, n);
-		if (r < 0)
-			return r;
-		src += n;
-		dst += n;
-		len -= n;
-	}
-	return HDI_OK;
-}
-
 static int write_entry(struct qcow2 *q, uint64_t at, const struct qs_entry *e)
 {
 	uint8_t b[QC_SNAPSHOT_HDR_LEN + SNE_EXTRA];
@@ -98,7 +82,7 @@ static int fill(struct qcow2 *q, uint64_t t, uint32_t skip, const struct qs_entr
 			continue;
 		r = entry_used(q, i, &off, &used);
 		if (r == HDI_OK)
-			r = file_copy(q, t, off, used);
+			r = hdi_qcw_file_copy(q, t, off, used);
 		if (r < 0)
 			return r;
 		t += (used + 7u) & ~7u;

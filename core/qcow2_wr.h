@@ -90,6 +90,9 @@ int hdi_qcw_alloc(struct qcow2 *q, uint64_t n, bool exact, uint64_t *off,
 /* One more reference to cluster ci, which is in use (compressed clusters
  * sharing a host cluster); the L2 cache then depends on the refcount. */
 int hdi_qcw_ref(struct qcow2 *q, uint64_t ci);
+/* Copies len bytes of the image file from src to dst through scratch
+ * (a table moving to a bigger home). */
+int hdi_qcw_file_copy(struct qcow2 *q, uint64_t dst, uint64_t src, uint64_t len);
 /* Drops one reference from each cluster overlapping [off, off+len), once
  * the references are gone from the disk (queued until then). */
 int hdi_qcw_free_later(struct qcow2 *q, uint64_t off, uint64_t len);

@@ -353,18 +353,6 @@ static void show(struct build *b, int last)
 	fflush(stdout);
 }
 
-static int all_zero(const unsigned char *p, size_t n)
-{
-	static const unsigned char z[4096];
-	size_t k;
-	for (; n; p += k, n -= k) {
-		k = n < sizeof z ? n : sizeof z;
-		if (memcmp(p, z, k))
-			return 0;
-	}
-	return 1;
-}
-
 /* Writes buf at virtual off, leaving out the zero blocks: the new image
  * reads them as zeros already and they stay unallocated. */
 static int put(struct ed_image *im, uint64_t off, const unsigned char *buf,
@@ -376,7 +364,7 @@ static int put(struct ed_image *im, uint64_t off, const unsigned char *buf,
 		k = (size_t)(blk - ((off + i) & (blk - 1)));
 		if (k > n - i)
 			k = n - i;
-		if (!all_zero(buf + i, k))
+		if (!ed_all_zero(buf + i, k))
 			continue;
 		if (i > run && (r = ed_write(im, off + run, buf + run, i - run)))
 			return r;

@@ -44,12 +44,6 @@ static int read_pad(struct side *s, uint64_t off, unsigned char *buf, size_t n)
 	return have ? ed_read(&s->im, off, buf, have) : 0;
 }
 
-static int all_zero(const unsigned char *p, size_t n)
-{
-	static const unsigned char z[SECTOR];
-	return !memcmp(p, z, n);
-}
-
 /* Offset in buf of the first sector where a and b differ (b NULL: where a
  * is not all zeros), or UINT64_MAX. */
 static uint64_t first_diff(const unsigned char *a, const unsigned char *b,
@@ -58,7 +52,7 @@ static uint64_t first_diff(const unsigned char *a, const unsigned char *b,
 	size_t i, k;
 	for (i = 0; i < n; i += SECTOR) {
 		k = n - i < SECTOR ? n - i : SECTOR;
-		if (b ? memcmp(a + i, b + i, k) != 0 : !all_zero(a + i, k))
+		if (b ? memcmp(a + i, b + i, k) != 0 : !ed_all_zero(a + i, k))
 			return i;
 	}
 	return UINT64_MAX;

@@ -22,18 +22,6 @@ static const char *convert_usage =
 	"  decompressed in -j N threads (default: the online CPUs). -O qcow2\n"
 	"  options are those of the qcow2 writer.\n";
 
-static int all_zero(const unsigned char *p, size_t n)
-{
-	static const unsigned char z[SPARSE];
-	while (n >= SPARSE) {
-		if (memcmp(p, z, SPARSE))
-			return 0;
-		p += SPARSE;
-		n -= SPARSE;
-	}
-	return !n || !memcmp(p, z, n);
-}
-
 static int put_run(FILE *o, uint64_t off, const unsigned char *buf, size_t a,
 		   size_t b)
 {
@@ -53,7 +41,7 @@ static int put_sparse(FILE *o, uint64_t off, const unsigned char *buf, size_t n)
 		size_t k = SPARSE - (size_t)((off + i) % SPARSE);
 		if (k > n - i)
 			k = n - i;
-		if (all_zero(buf + i, k)) {
+		if (ed_all_zero(buf + i, k)) {
 			if (i > run && put_run(o, off, buf, run, i))
 				return -1;
 			run = i + k;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "ed_compress.h"
 #include "convert_compress.h"
+#include "ed.h"
 
 /* Slots per worker: enough that the writer rarely waits for the one
  * cluster it needs next while the others are being compressed. */
@@ -75,19 +76,6 @@ unsigned ed_cc_default_jobs(void)
 	return 1;
 }
 
-static int all_zero(const unsigned char *p, size_t n)
-{
-	static const unsigned char z[4096];
-	while (n) {
-		size_t k = n < sizeof z ? n : sizeof z;
-		if (memcmp(p, z, k))
-			return 0;
-		p += k;
-		n -= k;
-	}
-	return 1;
-}
-
 /* Reads the next non-zero cluster from *off into s; 0 at the end. */
 static int next_cluster(struct ed_cc *c, struct ring *g, uint64_t *off,
 			struct slot *s)
@@ -106,7 +94,7 @@ static int next_cluster(struct ed_cc *c, struct ring *g, uint64_t *off,
 		r = c->read(c->ctx, *off, s->in, n);
 		if (r < 0)
 			return r;
-		if (!all_zero(s->in, n)) {
+		if (!ed_all_zero(s->in, n)) {
 			memset(s->in + n, 0, g->cs - n);
 			s->off = *off;
 			/* the disk's last cluster: up to its end (the image size

@@ -78,19 +78,6 @@ static uint64_t zero_run(struct conv *c, uint64_t off)
 	return data ? 0 : len;
 }
 
-static int cluster_zero(const unsigned char *p, size_t n)
-{
-	static const unsigned char z[4096];
-	while (n) {
-		size_t k = n < sizeof z ? n : sizeof z;
-		if (memcmp(p, z, k))
-			return 0;
-		p += k;
-		n -= k;
-	}
-	return 1;
-}
-
 /* Writes the non-zero clusters of buf (virtual [off, off+n)) in runs. */
 static int put(struct conv *c, uint64_t off, const unsigned char *buf, size_t n)
 {
@@ -100,7 +87,7 @@ static int put(struct conv *c, uint64_t off, const unsigned char *buf, size_t n)
 		size_t k = (size_t)(c->cs - ((off + i) & (c->cs - 1u)));
 		if (k > n - i)
 			k = n - i;
-		if (cluster_zero(buf + i, k)) {
+		if (ed_all_zero(buf + i, k)) {
 			if (i > run && (r = hdi_qcow2_write(&c->dst.q, off + run,
 							   buf + run, i - run)))
 				return r;

@@ -101,6 +101,8 @@ int ed_err_code(struct ed_image *im, const char *what, int code);
  * rename fails (returns 1 then). The caller frees the name. */
 char *ed_tmp_begin(const char *out);
 int ed_tmp_end(const char *tmp, const char *out, int discard);
+/* True when the n bytes at p are all zero (n may be 0). */
+int ed_all_zero(const void *p, size_t n);
 /* True when argv has --help or -h. */
 int ed_wants_help(int argc, char **argv);
 

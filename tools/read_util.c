@@ -178,3 +178,10 @@ void edr_unmap(void *base, size_t len)
 	(void)len;
 #endif
 }
+
+int ed_all_zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	/* all bytes equal the first, and the first is zero */
+	return !n || (!b[0] && !memcmp(b, b + 1, n - 1));
+}
