@@ -65,6 +65,10 @@ TDEV_OBJ  := $(call obj,host,$(TDEV_SRC))
 TOOL_OBJ  := $(call obj,host,$(TOOL_SRC))
 UNIT_OBJ  := $(call obj,host,$(UNIT_SRC))
 
+# Only the public headers' declarations are exported (they push default
+# visibility); every other non-static core function is hidden.
+$(CORE_OBJ): HDI_CFLAGS += -fvisibility=hidden
+
 .PHONY: all test deps freestanding sanitize windows s390x fuzz bench kernel \
         demo crash clean install install-host install-freestanding matrix
 all: $(BUILD)/libhdi.a $(BUILD)/edqcow2$(EXE)

@@ -6,6 +6,17 @@
 #include "hdi/mbr.h"
 #include "util.h"
 
+/* The library's own bookkeeping in struct hdi_mbr: what changed since the
+ * table was read, so hdi_mbr_write writes exactly that. */
+/* hdi_mbr_part.flags */
+#define HDI_MBR_PF_WRITE   0x01u  /* entry changed: encode it on write */
+#define HDI_MBR_PF_CHS     0x02u  /* position changed: recompute CHS */
+#define HDI_MBR_PF_LINK    0x04u  /* logical: the EBR's link entry changed */
+#define HDI_MBR_PF_ONDISK  0x08u  /* logical: its EBR sector is on disk now */
+/* hdi_mbr.dirty */
+#define HDI_MBR_D_ID       0x01u   /* disk signature changed */
+#define HDI_MBR_D_EMPTYEBR 0x02u   /* write an empty EBR at the extended start */
+
 /* One 512-byte sector at lba into/from sec (which is m->buf or inside it);
  * a device with a granule above 512 goes through the bounce half of buf. */
 int hdi_mbr_sec_read(const struct hdi_bdev *dev, uint8_t *buf, uint64_t lba);

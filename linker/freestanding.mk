@@ -30,7 +30,7 @@ FS_DIR        ?= $(if $(filter i686-linux-gnu,$(FS_NAME)),$(BUILD)/freestanding,
 # Only the compiler's own freestanding headers (stddef.h, stdint.h, ...),
 # never a target libc's (newlib, glibc): what a bare toolchain has.
 FS_INC         = $(shell $(FS_CC) -print-file-name=include 2>/dev/null)
-FS_BASE_CFLAGS = $(CSTD) $(WARN) -ffreestanding -fno-pic -fno-pie \
+FS_BASE_CFLAGS = $(CSTD) $(WARN) -fvisibility=hidden -ffreestanding -fno-pic -fno-pie \
                  -fno-stack-protector -fno-asynchronous-unwind-tables \
                  -ffunction-sections -fdata-sections \
                  $(if $(FS_INC),-nostdinc -isystem $(FS_INC)) -Iinclude

@@ -14,6 +14,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__) && defined(__ELF__)
+/* Only what these headers declare is the library's interface: core is
+ * compiled with -fvisibility=hidden, so everything else stays internal. */
+#pragma GCC visibility push(default)
+#endif
 
 #define HDI_BDEV_OPS_VERSION 1u
 #define HDI_GRANULE_MAX 4096u   /* largest I/O granule the core handles */
@@ -74,6 +79,9 @@ struct hdi_bdev_view {
 int hdi_bdev_view_init(struct hdi_bdev_view *v, const struct hdi_bdev *parent,
 		       uint64_t off, uint64_t len);
 
+#if defined(__GNUC__) && defined(__ELF__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -11,11 +11,19 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__) && defined(__ELF__)
+/* Only what these headers declare is the library's interface: core is
+ * compiled with -fvisibility=hidden, so everything else stays internal. */
+#pragma GCC visibility push(default)
+#endif
 
 /* Continue a CRC over buf; start with crc = 0. buf may be NULL when
  * len is 0. hdi_crc32(hdi_crc32(0, a, n), b, m) == CRC of a then b. */
 uint32_t hdi_crc32(uint32_t crc, const void *buf, size_t len);
 
+#if defined(__GNUC__) && defined(__ELF__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

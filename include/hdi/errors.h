@@ -8,6 +8,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__) && defined(__ELF__)
+/* Only what these headers declare is the library's interface: core is
+ * compiled with -fvisibility=hidden, so everything else stays internal. */
+#pragma GCC visibility push(default)
+#endif
 
 #define HDI_OK          0
 #define HDI_EIO        (-1)  /* the device failed a read, write or flush */
@@ -25,6 +30,9 @@ extern "C" {
 /* A static, human-readable name for an error code. Never NULL. */
 const char *hdi_strerror(int err);
 
+#if defined(__GNUC__) && defined(__ELF__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

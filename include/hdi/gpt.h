@@ -16,6 +16,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__) && defined(__ELF__)
+/* Only what these headers declare is the library's interface: core is
+ * compiled with -fvisibility=hidden, so everything else stays internal. */
+#pragma GCC visibility push(default)
+#endif
 
 /* ---- on-disk layout (little-endian; GUIDs mixed-endian) ----------------- */
 #define HDI_GPT_SIG             "EFI PART"
@@ -235,6 +240,9 @@ int hdi_gpt_write(struct hdi_gpt *g, struct hdi_gpt_problem *why);
  * GPT): afterwards nothing reads the disk as GPT. */
 int hdi_gpt_wipe(struct hdi_gpt *g);
 
+#if defined(__GNUC__) && defined(__ELF__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__) && defined(__ELF__)
+#pragma GCC visibility push(default)
+#endif
 
 /* Semantic version: MAJOR changes break source or binary compatibility,
  * MINOR adds, PATCH fixes. HDI_VERSION is comparable: 0x00MMmmpp. */
@@ -29,6 +32,9 @@ extern "C" {
 #include "hdi/qcow2_measure.h"
 #include "hdi/zstd.h"
 
+#if defined(__GNUC__) && defined(__ELF__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__) && defined(__ELF__)
+/* Only what these headers declare is the library's interface: core is
+ * compiled with -fvisibility=hidden, so everything else stays internal. */
+#pragma GCC visibility push(default)
+#endif
 
 /* Scratch hdi_inflate_raw needs (Huffman tables); any alignment is fine.
  * The output window is dst itself, so no 32 KiB window is needed. */
@@ -31,6 +36,9 @@ int hdi_inflate_raw(void *dst, size_t dst_len, size_t *dst_written,
 		    const void *src, size_t src_len, size_t *src_used,
 		    void *work, size_t work_len);
 
+#if defined(__GNUC__) && defined(__ELF__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__) && defined(__ELF__)
+/* Only what these headers declare is the library's interface: core is
+ * compiled with -fvisibility=hidden, so everything else stays internal. */
+#pragma GCC visibility push(default)
+#endif
 
 /* ---- on-disk layout (512-byte sectors, little-endian) ------------------ */
 #define HDI_MBR_SECTOR          512u
@@ -54,12 +59,6 @@ extern "C" {
 /* Largest disk position a 32-bit LBA can express: 2 TiB. */
 #define HDI_MBR_MAX_SECTORS     0x100000000ull
 
-/* Part flags (library-managed; callers only read them). */
-#define HDI_MBR_PF_WRITE   0x01u  /* entry changed: encode it on write */
-#define HDI_MBR_PF_CHS     0x02u  /* position changed: recompute CHS */
-#define HDI_MBR_PF_LINK    0x04u  /* logical: the EBR's link entry changed */
-#define HDI_MBR_PF_ONDISK  0x08u  /* logical: its EBR sector is on disk now */
-
 struct hdi_mbr_part {
 	uint32_t start;    /* absolute first sector (logicals too) */
 	uint32_t count;    /* sectors */
@@ -67,7 +66,7 @@ struct hdi_mbr_part {
 	uint8_t type;      /* 0: slot unused */
 	uint8_t status;    /* as stored: 0x00, or 0x80 active */
 	uint8_t chs[6];    /* first and last CHS, as stored or as computed */
-	uint8_t flags;     /* HDI_MBR_PF_* */
+	uint8_t flags;     /* managed by the library (core/mbr_int.h) */
 };
 
 enum hdi_mbr_kind {
@@ -88,7 +87,7 @@ struct hdi_mbr {
 	uint16_t heads;              /* geometry for CHS: 1..255 heads */
 	uint8_t sectors;             /* 1..63 sectors per track */
 	uint8_t kind;                /* enum hdi_mbr_kind */
-	uint8_t dirty;               /* HDI_MBR_D_* */
+	uint8_t dirty;               /* managed by the library (core/mbr_int.h) */
 	uint8_t nlogical;
 	uint8_t ext;                 /* 1-based slot of the extended partition; 0 none */
 	/* EBRs without a logical partition, skipped while reading: the
@@ -99,8 +98,6 @@ struct hdi_mbr {
 	struct hdi_mbr_part p[HDI_MBR_PRIMARIES];
 	struct hdi_mbr_part l[HDI_MBR_MAX_LOGICAL];
 };
-#define HDI_MBR_D_ID       0x01u   /* disk signature changed */
-#define HDI_MBR_D_EMPTYEBR 0x02u   /* write an empty EBR at the extended start */
 
 /* Reads sector 0 and the EBR chain of dev. buf (buf_size bytes, at least
  * HDI_MBR_BUF_SIZE(dev->granule)) stays in use until the last call on m.
@@ -221,6 +218,9 @@ int hdi_mbr_write_bootcode(const struct hdi_bdev *dev, void *buf,
 int hdi_mbr_partdev_init(struct hdi_bdev_view *pd, const struct hdi_mbr *m,
 			 unsigned n);
 
+#if defined(__GNUC__) && defined(__ELF__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

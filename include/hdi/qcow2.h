@@ -20,6 +20,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__) && defined(__ELF__)
+/* Only what these headers declare is the library's interface: core is
+ * compiled with -fvisibility=hidden, so everything else stays internal. */
+#pragma GCC visibility push(default)
+#endif
 
 /* Opaque state; the core checks at compile time that its layout fits. */
 #define HDI_QCOW2_STATE_SIZE 2048u
@@ -300,6 +305,9 @@ int hdi_qcow2_create_check(const struct hdi_qcow2_create_opts *o,
 /* Does this buffer (>= 4 bytes) start with the qcow2 magic? */
 bool hdi_qcow2_probe(const void *first_bytes, size_t len);
 
+#if defined(__GNUC__) && defined(__ELF__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__) && defined(__ELF__)
+/* Only what these headers declare is the library's interface: core is
+ * compiled with -fvisibility=hidden, so everything else stays internal. */
+#pragma GCC visibility push(default)
+#endif
 
 struct hdi_qcow2_measure_result {
 	uint64_t required;         /* bytes the image needs for its content */
@@ -46,6 +51,9 @@ void hdi_qcow2_measure_bitmap(struct hdi_qcow2_measure_result *m, uint32_t clust
 int hdi_qcow2_measure(struct hdi_qcow2_measure_result *m,
 		      const struct hdi_qcow2_create_opts *o, bool full_data);
 
+#if defined(__GNUC__) && defined(__ELF__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#if defined(__GNUC__) && defined(__ELF__)
+/* Only what these headers declare is the library's interface: core is
+ * compiled with -fvisibility=hidden, so everything else stays internal. */
+#pragma GCC visibility push(default)
+#endif
 
 /* Scratch hdi_zstd_decompress needs (Huffman and FSE tables); any
  * alignment is fine. There is no window buffer: matches are copied from
@@ -34,6 +39,9 @@ int hdi_zstd_decompress(void *dst, size_t dst_len, size_t *dst_written,
 			const void *src, size_t src_len, size_t *src_used,
 			void *work, size_t work_len);
 
+#if defined(__GNUC__) && defined(__ELF__)
+#pragma GCC visibility pop
+#endif
 #ifdef __cplusplus
 }
 #endif
