@@ -65,7 +65,7 @@ static int copy_differences(hdi_qcow2_t *h, struct hdi_bdev *nb)
 	struct hdi_qcow2_extent e;
 	uint64_t off, nsize = 0;
 	void *area;
-	size_t got;
+	size_t got = 0;
 	int r = nb ? hdi_bdev_size(nb, &nsize) : HDI_OK, r2;
 	if (r == HDI_OK)
 		r = hdi_qc_ws_borrow(q, 2u * REBASE_CHUNK, &area, &got);
