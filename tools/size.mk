@@ -4,7 +4,8 @@
 # include/hdi/config.h; tools/size.py
 # prints .text per module and configuration, what a reader links, and the
 # read-only stage-2 example (kernel_shim/stage2.c), then checks the size
-# targets. Included by the Makefile; the figures go to docs/performance.md.
+# targets; then the whole core's .text for every freestanding target of
+# docs/porting.md (host_test/matrix/freestanding.sh, as make matrix). Included by the Makefile; the figures go to docs/performance.md.
 .PHONY: size
 
 # name: -D flags. full: the defaults (everything on). readonly: what a
@@ -35,3 +36,6 @@ size: $(SIZE_OBJ) $(BUILD)/kernel/stage2.elf
 		--reader-config readonly --reader-config minimal --reader-config full \
 		--stage2 $(BUILD)/kernel/stage2.elf $(BUILD)/kernel/stage2.map \
 		$(foreach t,$(SIZE_TARGETS),--target $(t))
+	@echo
+	@echo "every freestanding target (make matrix builds the same):"
+	@BUILD=$(BUILD) sh host_test/matrix/freestanding.sh | sed -n 's/^# //p'
