@@ -3,10 +3,10 @@
 # targets (host_test/fuzz/fuzz_zstd*.c; `make fuzz` runs them longer):
 # the decoder alone under ASan/UBSan, and the differential one against
 # libzstd driven as QEMU drives it, both from the corpus of frames the zstd
-# tool makes. Knob: ZSTD_FUZZ_SECONDS (default 30 per target).
+# tool makes. Knob: ZSTD_FUZZ_SECONDS (default 15 per target).
 . "$(dirname "$0")/../lib.sh"
 need clang zstd qemu-img || exit 0
-SECS=${ZSTD_FUZZ_SECONDS:-30}
+SECS=${ZSTD_FUZZ_SECONDS:-15}
 BD=${BUILD:-build}
 FD=$B/fuzz
 if ! out=$(cd "$ROOT" && make -s --no-print-directory BUILD="$BD" \
