@@ -92,7 +92,7 @@ static int parse_args(struct build *b, struct rcp_defines *d, int argc,
 	}
 	if (!*recipe)
 		return ed_err(b->out, "usage: build RECIPE [--define NAME=VALUE] "
-			      "[--dry-run] [-p]");
+			      "[--dry-run] [-p] [-j N]");
 	return 0;
 }
 
@@ -216,6 +216,17 @@ static void slot_of(const struct fd_ctx *c, unsigned n, struct slot *sl)
 	}
 }
 
+/* The partition a recipe line became; 0 for a line that makes none (an
+ * old dump's empty slot, which the script reader drops). */
+static unsigned result_of(const struct build *b, unsigned line)
+{
+	unsigned j;
+	for (j = 0; j < b->s.n; j++)
+		if (b->s.line[j].lineno == line)
+			return b->s.line[j].result;
+	return 0;
+}
+
 /* Writes the table on path and reads back where each line went. */
 static int place(struct build *b, const char *path, struct slot *slot)
 {
@@ -227,8 +238,8 @@ static int place(struct build *b, const char *path, struct slot *slot)
 	if (!(c = malloc(sizeof(*c))))
 		return ed_err(path, "out of memory");
 	rc = fd_open(c, path, 0);
-	for (i = 0; !rc && i < b->s.n; i++)
-		slot_of(c, b->s.line[i].result, &slot[i]);
+	for (i = 0; !rc && i < b->r.nparts; i++)
+		slot_of(c, result_of(b, b->r.part[i].line), &slot[i]);
 	/* the backup GPT (its array and header) follows the partitions */
 	if (!rc && c->is_gpt)
 		b->tail = (hdi_gpt_array_sectors(&c->g) + 1) * (c->g.sector / 512);
@@ -286,7 +297,7 @@ static int auto_size(struct build *b, struct slot *probe)
 	unsigned i;
 	if (try_layout(b, PROBE_BYTES, probe))
 		return 1;
-	for (i = 0; i < b->s.n; i++)
+	for (i = 0; i < b->r.nparts; i++)
 		if (probe[i].start + probe[i].count > end)
 			end = probe[i].start + probe[i].count;
 	end += b->tail;
@@ -305,6 +316,9 @@ static int check_fit(struct build *b, const struct slot *probe)
 		if (probe && (probe[i].start != s->start || probe[i].count != s->count))
 			return rcp_err(&b->r, pt->line, "the partition moved when the "
 				       "disk got its final size; give it a start and size");
+		if (pt->file && !s->n)
+			return rcp_err(&b->r, pt->line, "this line makes no partition "
+				       "(an empty slot); it cannot hold a file");
 		if (pt->file && pt->file_size > s->count * 512)
 			return rcp_err(&b->r, pt->line, "file '%s' (%llu bytes) does not "
 				       "fit partition %u (%llu bytes)", pt->file,
@@ -334,6 +348,8 @@ static void print_layout(const struct build *b)
 	for (i = 0; i < b->r.nparts; i++) {
 		const struct slot *s = &b->slot[i];
 		const struct rcp_part *pt = &b->r.part[i];
+		if (!s->n)
+			continue;   /* an empty slot */
 		printf("%4u %12llu %12llu %36s  ", s->n, (unsigned long long)s->start,
 		       (unsigned long long)s->count, s->type);
 		if (pt->file)

@@ -192,6 +192,13 @@ static int split_fields(char *p, char **f, int max)
 			return -1;
 		f[n++] = p;
 		while (*p && !strchr(" \t,;", *p)) {
+			if (*p == '=' && (p[1] == ' ' || p[1] == '\t')) {
+				/* "start= 0": the value follows the blanks */
+				char *v = p + 1;
+				while (*v == ' ' || *v == '\t')
+					v++;
+				memmove(p + 1, v, strlen(v) + 1);
+			}
 			if (*p++ == '"') {
 				while (*p && *p != '"')
 					p++;

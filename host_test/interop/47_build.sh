@@ -168,6 +168,11 @@ for ct in zlib zstd; do
 	check "c-$ct-j-vs-default" cmp "$T/c1.qcow2" "$T/c.qcow2"
 done
 
+# --- an old dump's empty slot makes no partition: payloads keep their lines --
+printf '%s\n' "size: 8M" "label: dos" "start= 0, size= 0, Id= 0" "size=auto, file=files/small.bin" > "$T/src/slot.recipe"
+run slot-build "$E" "$T/slot.qcow2" build "$T/src/slot.recipe"
+payload_is slot-payload "$T/slot.qcow2" 2048 "$T/src/files/small.bin" 1
+
 # --- bad recipes: each names its line and leaves nothing ----------------------
 bad() { printf '%s\n' "$@" > "$T/src/bad.recipe"; }
 bad "size: 64M" "colour: blue" "type=83"
@@ -194,6 +199,8 @@ bad "format: raw" "compression: zlib" "size=4M"
 refused bad-compressed-raw 2 "$T/src/bad.recipe"
 bad "compat: 0.10" "compression: zstd" "size=4M"
 refused bad-zstd-v2 2 "$T/src/bad.recipe"
+bad "size: 8M" "label: dos" "start= 0, size= 0, Id= 0, file=files/small.bin"
+refused bad-file-in-empty-slot 3 "$T/src/bad.recipe"
 
 # --- a kill during the build leaves OUT as it was, and no temporary file -----
 head -c $((48 << 20)) /dev/urandom > "$T/src/files/big.bin"
