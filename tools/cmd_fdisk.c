@@ -144,15 +144,16 @@ int fd_close(struct fd_ctx *c, int rc)
 	return rc ? rc : (r ? 1 : 0);
 }
 
-int fd_refuse(const char *image, const struct hdi_mbr_problem *why)
+/* A problem's text ("%a" and "%b" stand for its two numbers) as the line
+ * every refused edit prints. */
+static int refuse_text(const char *image, const char *s, unsigned a, unsigned b)
 {
-	const char *s = hdi_mbr_problem_str(why->code);
 	char msg[256];
 	size_t o = 0;
 	for (; *s && o + 12 < sizeof msg; s++) {
 		if (s[0] == '%' && (s[1] == 'a' || s[1] == 'b')) {
 			o += (size_t)snprintf(msg + o, sizeof msg - o, "%u",
-					      s[1] == 'a' ? why->a : why->b);
+					      s[1] == 'a' ? a : b);
 			s++;
 		} else {
 			msg[o++] = *s;
@@ -162,22 +163,14 @@ int fd_refuse(const char *image, const struct hdi_mbr_problem *why)
 	return ed_err(image, "refused, nothing written: %s", msg);
 }
 
+int fd_refuse(const char *image, const struct hdi_mbr_problem *why)
+{
+	return refuse_text(image, hdi_mbr_problem_str(why->code), why->a, why->b);
+}
+
 int fd_gpt_refuse_why(const char *image, const struct hdi_gpt_problem *why)
 {
-	const char *s = hdi_gpt_problem_str(why->code);
-	char msg[256];
-	size_t o = 0;
-	for (; *s && o + 12 < sizeof msg; s++) {
-		if (s[0] == '%' && (s[1] == 'a' || s[1] == 'b')) {
-			o += (size_t)snprintf(msg + o, sizeof msg - o, "%u",
-					      s[1] == 'a' ? why->a : why->b);
-			s++;
-		} else {
-			msg[o++] = *s;
-		}
-	}
-	msg[o] = 0;
-	return ed_err(image, "refused, nothing written: %s", msg);
+	return refuse_text(image, hdi_gpt_problem_str(why->code), why->a, why->b);
 }
 
 int fd_gpt_refuse(struct fd_ctx *c)
