@@ -111,13 +111,39 @@ static const int16_t of_def[29] = {
 	1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1 };
 
+/* What a literals or match length code stands for: a base value, plus
+ * that many extra bits (RFC 8878 3.1.1.3.2.1.1); offset code c is
+ * 1 << c plus c extra bits. */
+static const uint32_t ll_val[ZS_LL_MAX + 1] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	16, 18, 20, 22, 24, 28, 32, 40, 48, 64, 128, 256, 512, 1024, 2048, 4096,
+	8192, 16384, 32768, 65536 };
+static const uint8_t ll_add[ZS_LL_MAX + 1] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 2, 2, 3, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+static const uint32_t ml_val[ZS_ML_MAX + 1] = {
+	3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+	19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
+	35, 37, 39, 41, 43, 47, 51, 59, 67, 83, 99, 131, 259, 515, 1027, 2051,
+	4099, 8195, 16387, 32771, 65539 };
+static const uint8_t ml_add[ZS_ML_MAX + 1] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+
 struct kind {
 	const int16_t *def;
 	uint8_t def_max, def_log, max_sym, max_log;
 };
-static const struct kind k_ll = { ll_def, 35, 6, ZS_LL_MAX, ZS_LL_LOG };
-static const struct kind k_of = { of_def, 28, 5, ZS_OF_MAX, ZS_OF_LOG };
-static const struct kind k_ml = { ml_def, 52, 6, ZS_ML_MAX, ZS_ML_LOG };
+static const struct kind k_ll = {
+	.def = ll_def, .def_max = 35, .def_log = 6, .max_sym = ZS_LL_MAX,
+	.max_log = ZS_LL_LOG };
+static const struct kind k_of = {
+	.def = of_def, .def_max = 28, .def_log = 5, .max_sym = ZS_OF_MAX,
+	.max_log = ZS_OF_LOG };
+static const struct kind k_ml = {
+	.def = ml_def, .def_max = 52, .def_log = 6, .max_sym = ZS_ML_MAX,
+	.max_log = ZS_ML_LOG };
 
 /* One symbol type's table per its Compression_Mode; returns bytes used. */
 static int seq_table(struct zs_work *w, struct zs_table *tb, struct zs_fse *space,
@@ -156,17 +182,6 @@ static int seq_table(struct zs_work *w, struct zs_table *tb, struct zs_fse *spac
 }
 
 /* ---- sequence execution ------------------------------------------------- */
-static const uint32_t ll_base[20] = {
-	16, 18, 20, 22, 24, 28, 32, 40, 48, 64, 128, 256, 512, 1024, 2048, 4096,
-	8192, 16384, 32768, 65536 };
-static const uint8_t ll_bits[20] = {
-	1, 1, 1, 1, 2, 2, 3, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
-static const uint32_t ml_base[21] = {
-	35, 37, 39, 41, 43, 47, 51, 59, 67, 83, 99, 131, 259, 515, 1027, 2051,
-	4099, 8195, 16387, 32771, 65539 };
-static const uint8_t ml_bits[21] = {
-	1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
-
 /* Short exact copies, 8 bytes at a time (a call costs more). Right when
  * d <= s, or d >= s + 8: each chunk is loaded before it is stored. */
 static inline void copy_fwd(uint8_t *d, const uint8_t *s, uint32_t n)
@@ -237,71 +252,82 @@ static int exec(struct zs *z, uint32_t ll, uint32_t off, uint32_t ml)
 	return HDI_OK;
 }
 
-/* Offset_Value 1-3 are repeat offsets (RFC 8878 3.1.1.5). */
-static uint32_t offset(uint32_t *rep, uint32_t ofv, uint32_t ll)
+/* Offset_Value 1-3 are repeat offsets (RFC 8878 3.1.1.5); the offset to
+ * use ends up in r[0]. */
+static inline void offset(uint32_t r[3], uint32_t ofv, uint32_t ll)
 {
 	uint32_t off, idx;
 	if (ofv > 3) {
-		off = ofv - 3;
-	} else {
-		idx = ofv - 1 + (ll == 0);
-		if (!idx)
-			return rep[0];
-		off = idx == 3 ? rep[0] - 1 : rep[idx];
-		off += !off;    /* as libzstd: a zero offset reads as 1 */
-		if (idx == 1) {
-			rep[1] = rep[0];
-			rep[0] = off;
-			return off;
-		}
+		r[2] = r[1];
+		r[1] = r[0];
+		r[0] = ofv - 3;
+		return;
 	}
-	rep[2] = rep[1];
-	rep[1] = rep[0];
-	rep[0] = off;
-	return off;
+	idx = ofv - 1 + (ll == 0);
+	if (!idx)
+		return;
+	off = idx == 1 ? r[1] : idx == 2 ? r[2] : r[0] - 1;
+	off += !off;    /* as libzstd: a zero offset reads as 1 */
+	if (idx != 1)
+		r[2] = r[1];
+	r[1] = r[0];
+	r[0] = off;
 }
 
+/* The sequences of a block, executed as they are decoded. The decoder's
+ * state lives in locals: stores into dst may alias *z, which would
+ * otherwise be reloaded after every copy. */
 static int run(struct zs *z, uint32_t nb, const uint8_t *src, size_t len)
 {
 	struct zs_work *w = z->w;
-	const struct zs_fse *ll, *of, *ml;
-	uint32_t sl, so, sm;
+	const struct zs_fse *llt = w->ll.t, *oft = w->of.t, *mlt = w->ml.t;
+	struct zs_fse ll, of, ml;
+	struct zs s = *z;
+	uint32_t rep[3] = { w->rep[0], w->rep[1], w->rep[2] };
 	struct zs_br b;
-	int r;
+	int r = HDI_OK;
 	if (zs_br_init(&b, src, len) < 0)
 		return HDI_ECORRUPT;
-	sl = zs_br_get(&b, w->ll.log);
-	so = zs_br_get(&b, w->of.log);
-	sm = zs_br_get(&b, w->ml.log);
+	/* init leaves at least 56 bits, and the three states take 26 */
+	ll = llt[zs_br_get(&b, w->ll.log)];
+	of = oft[zs_br_get(&b, w->of.log)];
+	ml = mlt[zs_br_get(&b, w->ml.log)];
 	for (;;) {
 		uint32_t l, m, o;
-		ll = &w->ll.t[sl];
-		of = &w->of.t[so];
-		ml = &w->ml.t[sm];
+		/* 57 bits after a fill; an offset over 25 bits needs another
+		 * before the two lengths' 32 */
 		zs_br_fill(&b);
-		o = of->sym ? (1u << of->sym) + zs_br_get(&b, of->sym) : 1u;
-		zs_br_fill(&b);
-		m = ml->sym < 32 ? ml->sym + 3u :
-		    ml_base[ml->sym - 32] + zs_br_get(&b, ml_bits[ml->sym - 32]);
-		l = ll->sym < 16 ? ll->sym :
-		    ll_base[ll->sym - 16] + zs_br_get(&b, ll_bits[ll->sym - 16]);
-		if (b.over)
-			return ZS_STRICT();
-		r = exec(z, l, offset(w->rep, o, l), m);
-		if (r < 0)
-			return r;
-		if (!--nb)
+		o = (1u << of.sym) + zs_br_get(&b, of.sym);
+		if (of.sym > 25)
+			zs_br_fill(&b);
+		m = ml.sym < 32 ? ml.sym + 3u :
+		    ml_val[ml.sym] + zs_br_get(&b, ml_add[ml.sym]);
+		l = ll.sym < 16 ? ll.sym :
+		    ll_val[ll.sym] + zs_br_get(&b, ll_add[ll.sym]);
+		if (zs_br_over(&b)) {
+			r = ZS_STRICT();
 			break;
-		zs_br_fill(&b);
-		sl = ll->base + zs_br_get(&b, ll->bits);
-		sm = ml->base + zs_br_get(&b, ml->bits);
-		so = of->base + zs_br_get(&b, of->bits);
+		}
+		offset(rep, o, l);
+		r = exec(&s, l, rep[0], m);
+		if (r < 0 || !--nb)
+			break;
+		/* the states take 26 bits at most */
+		if (b.used > 38)
+			zs_br_fill(&b);
+		ll = llt[ll.base + zs_br_get(&b, ll.bits)];
+		ml = mlt[ml.base + zs_br_get(&b, ml.bits)];
+		of = oft[of.base + zs_br_get(&b, of.bits)];
 	}
+	z->op = s.op;
+	z->lit = s.lit;
+	z->lit_n = s.lit_n;
+	memcpy(w->rep, rep, sizeof rep);
+	if (r < 0)
+		return r;
 	/* Every bit used. libzstd also updates the states after the last
 	 * sequence and accepts a stream those reads would finish. */
-	if (b.over)
-		return ZS_STRICT();
-	if (zs_br_left(&b) > (uint64_t)ll->bits + ml->bits + of->bits)
+	if (zs_br_left(&b) > (uint64_t)ll.bits + ml.bits + of.bits)
 		return HDI_ECORRUPT;
 	return HDI_OK;
 }

@@ -58,7 +58,7 @@ int hdi_zs_ncount(struct zs_work *w, const uint8_t *src, size_t len,
 				sym += 3;
 				pos += 2;
 				if (pos > 8 * len)
-					return HDI_ECORRUPT;
+					return ZS_STRICT();
 			}
 			sym += f;
 			pos += 2;
@@ -76,7 +76,11 @@ int hdi_zs_ncount(struct zs_work *w, const uint8_t *src, size_t len,
 			thr = 1 << (nb - 1);
 		}
 	}
-	if (rem != 1 || sym > lim || (pos + 7) / 8 > len)
+	/* a description that runs past its section: libzstd reads on from
+	 * bits it has already used, so what it decodes there is arbitrary */
+	if ((pos + 7) / 8 > len)
+		return ZS_STRICT();
+	if (rem != 1 || sym > lim)
 		return HDI_ECORRUPT;
 	*max_sym = sym - 1;
 	return (int)((pos + 7) / 8);

@@ -21,7 +21,7 @@ static int fse_weights(struct zs_work *w, const uint8_t *src, size_t len)
 		return HDI_ECORRUPT;
 	st[0] = zs_br_get(&b, log);
 	st[1] = zs_br_get(&b, log);
-	if (b.over)
+	if (zs_br_over(&b))
 		return ZS_STRICT();
 	for (;;) {
 		unsigned i = n & 1;
@@ -31,7 +31,7 @@ static int fse_weights(struct zs_work *w, const uint8_t *src, size_t len)
 		w->weights[n++] = e->sym;
 		zs_br_fill(&b);
 		st[i] = e->base + zs_br_get(&b, e->bits);
-		if (b.over) {
+		if (zs_br_over(&b)) {
 			w->weights[n++] = w->hw_t[st[i ^ 1]].sym;
 			return (int)n;
 		}
@@ -113,50 +113,66 @@ int hdi_zs_huf_read(struct zs_work *w, const uint8_t *src, size_t len)
 	return r < 0 ? r : (int)used;
 }
 
-/* One stream: exactly n symbols, and every bit used. */
-static int stream(const struct zs_work *w, uint8_t *out, size_t n,
-		  const uint8_t *src, size_t len, bool four)
+/* One code: the table entry is symbol | code length << 8. Past a
+ * stream's start the reader yields zeros, so its last codes decode. */
+static inline uint8_t sym(const uint16_t *huf, unsigned log, struct zs_br *b)
+{
+	uint16_t e = huf[(b->c << (b->used & 63u)) >> (64u - log)];
+	b->used += e >> 8;
+	return (uint8_t)e;
+}
+
+/* The rest of a stream, from out[i] to out[n]: all of it and every bit. */
+static int finish(const struct zs_work *w, uint8_t *out, size_t i, size_t n,
+		  struct zs_br *b, bool four)
 {
 	unsigned log = w->huf_log;
-	struct zs_br b;
-	size_t i = 0;
-	if (zs_br_init(&b, src, len) < 0)
-		return four ? ZS_STRICT() : HDI_ECORRUPT;
-	/* the hot loop: four codes of at most 12 bits per refill to >= 57
-	 * bits, in locals the compiler keeps in registers */
-	while (i + 4 <= n && b.n >= 4 * log) {
-		uint64_t c = b.c;
-		unsigned k = b.n, j;
-		uint32_t mask = (1u << log) - 1u;
-		for (j = 0; j < 4; j++) {
-			uint16_t e = w->huf[(uint32_t)(c >> (k - log)) & mask];
-			out[i++] = (uint8_t)e;
-			k -= e >> 8;
-		}
-		b.n = k;
-		zs_br_fill(&b);
+	/* four codes of at most 12 bits per load, while loads are cheap */
+	for (; i + 4 <= n && zs_br_fast(b); i += 4) {
+		zs_br_fill_fast(b);
+		out[i] = sym(w->huf, log, b);
+		out[i + 1] = sym(w->huf, log, b);
+		out[i + 2] = sym(w->huf, log, b);
+		out[i + 3] = sym(w->huf, log, b);
 	}
-	/* the stream's end, where fewer bits are left */
 	for (; i < n; i++) {
-		uint16_t e = w->huf[zs_br_peek(&b, log)];
-		out[i] = (uint8_t)e;
-		zs_br_skip(&b, e >> 8);
-		zs_br_fill(&b);
+		zs_br_fill(b);
+		out[i] = sym(w->huf, log, b);
 	}
-	if (zs_br_done(&b))
+	if (zs_br_done(b))
 		return HDI_OK;
 	return four ? ZS_STRICT() : HDI_ECORRUPT;
 }
 
-int hdi_zs_huf_decode(const struct zs_work *w, uint8_t *out, size_t n,
-		      const uint8_t *src, size_t len, bool four)
+/* One fill of each stream, then k codes from each, interleaved. */
+static inline void huf_round(const uint16_t *huf, unsigned log,
+			     struct zs_br b[4], uint8_t *o0, uint8_t *o1,
+			     uint8_t *o2, uint8_t *o3, size_t i, unsigned k)
 {
-	size_t seg, sz[4], k, off;
-	int r;
-	if (!w->huf_log)
-		return HDI_ECORRUPT;
-	if (!four)
-		return stream(w, out, n, src, len, false);
+	unsigned j;
+	zs_br_fill_fast(&b[0]);
+	zs_br_fill_fast(&b[1]);
+	zs_br_fill_fast(&b[2]);
+	zs_br_fill_fast(&b[3]);
+	for (j = 0; j < k; j++) {
+		o0[i + j] = sym(huf, log, &b[0]);
+		o1[i + j] = sym(huf, log, &b[1]);
+		o2[i + j] = sym(huf, log, &b[2]);
+		o3[i + j] = sym(huf, log, &b[3]);
+	}
+}
+
+/* Four streams of seg bytes each (the last one shorter), decoded side by
+ * side while all four can load cheaply, so their lookups overlap. */
+static int four(const struct zs_work *w, uint8_t *out, size_t n,
+		const uint8_t *src, size_t len)
+{
+	const uint16_t *huf = w->huf;
+	unsigned log = w->huf_log;
+	size_t seg = (n + 3) / 4, last = n - 3 * seg, sz[4], off = 6, i = 0, k;
+	struct zs_br b[4];
+	uint8_t *o1 = out + seg, *o2 = o1 + seg, *o3 = o2 + seg;
+	int r = HDI_OK;
 	if (len < 10 || n < 6)
 		return HDI_ECORRUPT;
 	sz[0] = hdi_ld_le16(src);
@@ -165,16 +181,37 @@ int hdi_zs_huf_decode(const struct zs_work *w, uint8_t *out, size_t n,
 	if (sz[0] + sz[1] + sz[2] + 6 > len)
 		return HDI_ECORRUPT;
 	sz[3] = len - 6 - sz[0] - sz[1] - sz[2];
-	seg = (n + 3) / 4;
-	off = 6;
 	for (k = 0; k < 4; k++) {
-		size_t cnt = k < 3 ? seg : n - 3 * seg;
-		r = stream(w, out + k * seg, cnt, src + off, sz[k], true);
-		if (r < 0)
-			return r;
+		if (zs_br_init(&b[k], src + off, sz[k]) < 0)
+			return ZS_STRICT();
 		off += sz[k];
 	}
-	return HDI_OK;
+	/* a fill leaves 57 bits: five codes when they are at most 11 bits
+	 * long, as libzstd writes them, else four */
+	if (log <= 11) {
+		for (; i + 5 <= last && zs_br_fast(&b[0]) && zs_br_fast(&b[1]) &&
+		       zs_br_fast(&b[2]) && zs_br_fast(&b[3]); i += 5)
+			huf_round(huf, log, b, out, o1, o2, o3, i, 5);
+	}
+	for (; i + 4 <= last && zs_br_fast(&b[0]) && zs_br_fast(&b[1]) &&
+	       zs_br_fast(&b[2]) && zs_br_fast(&b[3]); i += 4)
+		huf_round(huf, log, b, out, o1, o2, o3, i, 4);
+	for (k = 0; k < 4 && r == HDI_OK; k++)
+		r = finish(w, out + k * seg, i, k < 3 ? seg : last, &b[k], true);
+	return r;
+}
+
+int hdi_zs_huf_decode(const struct zs_work *w, uint8_t *out, size_t n,
+		      const uint8_t *src, size_t len, bool four_streams)
+{
+	struct zs_br b;
+	if (!w->huf_log)
+		return HDI_ECORRUPT;
+	if (four_streams)
+		return four(w, out, n, src, len);
+	if (zs_br_init(&b, src, len) < 0)
+		return HDI_ECORRUPT;
+	return finish(w, out, 0, n, &b, false);
 }
 
 #endif /* HDI_CONFIG_ZSTD */

@@ -49,92 +49,133 @@ HDI_STATIC_ASSERT(sizeof(struct zs_work) + 7u <= HDI_ZSTD_WORK_SIZE, zstd_work_f
 /* ---- backward bit reader --------------------------------------------- */
 /* FSE and Huffman streams are written forwards and read from their last
  * byte back; the highest 1 bit of the last byte marks where they begin.
- * Reading past the start yields zeros and is counted in `over`. */
+ * c holds 8 bytes of the stream, loaded from p (the whole stream, zero
+ * extended, when it is shorter), and `used` counts its bits already read,
+ * from the top. The stream is exactly consumed when p == start and
+ * used == 64; more means it was read past its start. Such reads return
+ * zeros while used < 64 and arbitrary bits after, but never more bits
+ * than asked for, so a table index stays in range; callers check
+ * zs_br_over() before they act on a value. */
 struct zs_br {
-	const uint8_t *start, *p;  /* bytes [start, p) are not loaded yet */
-	uint64_t c;                /* the low n bits are unread, bit n-1 first */
-	unsigned n;
-	uint32_t over;
+	const uint8_t *start, *p;
+	uint64_t c;
+	unsigned used;
 };
 
+/* __builtin_clz only where it is one instruction: elsewhere (Cortex-M0,
+ * RISC-V without Zbb) it is a libgcc call a kernel may not have. */
 static inline unsigned zs_highbit(uint32_t v)   /* v != 0 */
 {
-	unsigned r = 0;
-	while (v >>= 1)
-		r++;
-	return r;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__) || \
+			  defined(__aarch64__))
+	return 31u - (unsigned)__builtin_clz(v);
+#else
+	unsigned r = (unsigned)(v > 0xFFFFu) << 4, t;
+	v >>= r;
+	t = (unsigned)(v > 0xFFu) << 3;
+	v >>= t;
+	r |= t;
+	t = (unsigned)(v > 0xFu) << 2;
+	v >>= t;
+	r |= t;
+	t = (unsigned)(v > 0x3u) << 1;
+	v >>= t;
+	r |= t;
+	return r | (v >> 1);
+#endif
 }
 
-static inline void zs_br_fill(struct zs_br *b)
+static inline uint64_t zs_ld64(const uint8_t *p)
 {
-	if (b->n <= 32 && b->p - b->start >= 4) {
-		b->p -= 4;
-		b->c = (b->c << 32) | hdi_ld_le32(b->p);
-		b->n += 32;
-	}
-	while (b->n <= 56 && b->p > b->start) {
-		b->c = (b->c << 8) | *--b->p;
-		b->n += 8;
-	}
+	return (uint64_t)hdi_ld_le32(p) | ((uint64_t)hdi_ld_le32(p + 4) << 32);
 }
 
 static inline int zs_br_init(struct zs_br *b, const uint8_t *s, size_t len)
 {
+	size_t i;
 	if (!len || !s[len - 1])
 		return HDI_ECORRUPT;
 	b->start = s;
-	b->p = s + len - 1;
-	b->c = *b->p;
-	b->n = zs_highbit(*b->p);
-	b->over = 0;
-	zs_br_fill(b);
+	b->used = 8u - zs_highbit(s[len - 1]);
+	if (len >= 8) {
+		b->p = s + len - 8;
+		b->c = zs_ld64(b->p);
+		return HDI_OK;
+	}
+	b->p = s;
+	b->c = 0;
+	for (i = 0; i < len; i++)
+		b->c |= (uint64_t)s[i] << (8 * i);
+	b->used += 8u * (8u - (unsigned)len);
 	return HDI_OK;
 }
 
+/* The fast case (8 or more bytes before p) is a subtraction and one
+ * load, and leaves at least 57 unread bits; callers read at most that
+ * many between fills. */
+static inline bool zs_br_fast(const struct zs_br *b)
+{
+	return b->p - b->start >= 8;
+}
+static inline void zs_br_fill_fast(struct zs_br *b)
+{
+	HDI_ASSERT(b->used <= 64);
+	b->p -= b->used >> 3;
+	b->used &= 7u;
+	b->c = zs_ld64(b->p);
+}
+
+/* Near the start it loads what is left, and never once past it. */
+static inline void zs_br_fill(struct zs_br *b)
+{
+	size_t k = b->used >> 3, room = (size_t)(b->p - b->start);
+	if (room >= 8) {
+		zs_br_fill_fast(b);
+		return;
+	}
+	if (b->used > 64 || !room)
+		return;
+	if (k > room)
+		k = room;
+	b->p -= k;
+	b->used -= 8u * (unsigned)k;
+	b->c = zs_ld64(b->p);
+}
+
+/* The next k <= 56 bits, k may be 0. */
 static inline uint32_t zs_br_peek(const struct zs_br *b, unsigned k)
 {
-	uint64_t m = ((uint64_t)1 << k) - 1u;
-	if (k <= b->n)
-		return (uint32_t)((b->c >> (b->n - k)) & m);
-	return (uint32_t)((b->c << (k - b->n)) & m);
+	return (uint32_t)((b->c << (b->used & 63u)) >> 1 >> (63u - k));
 }
 
-static inline void zs_br_skip(struct zs_br *b, unsigned k)
-{
-	if (k <= b->n) {
-		b->n -= k;
-	} else {
-		b->over += k - b->n;
-		b->n = 0;
-	}
-}
-
-/* k <= 32 bits; callers fill first when they need more than n. */
 static inline uint32_t zs_br_get(struct zs_br *b, unsigned k)
 {
-	uint32_t v;
-	if (!k)
-		return 0;
-	v = zs_br_peek(b, k);
-	zs_br_skip(b, k);
+	uint32_t v = zs_br_peek(b, k);
+	b->used += k;
 	return v;
 }
 
-/* Bits neither read nor loaded: 0 when the stream is exactly consumed. */
+static inline bool zs_br_over(const struct zs_br *b)
+{
+	return b->used > 64;
+}
+
+/* Bits not yet read: 0 when the stream is exactly consumed. */
 static inline uint64_t zs_br_left(const struct zs_br *b)
 {
-	return b->n + 8u * (uint64_t)(size_t)(b->p - b->start);
+	return 64u - b->used + 8u * (uint64_t)(size_t)(b->p - b->start);
 }
 
 static inline bool zs_br_done(const struct zs_br *b)
 {
-	return b->n == 0 && b->p == b->start && b->over == 0;
+	return b->p == b->start && b->used == 64;
 }
 
 /* Where libzstd 1.5 lets a malformed stream through (it reads past a
- * stream's start from stale bits; its fast 4-stream Huffman path checks
- * only the output length), we refuse it. Test builds flag those refusals
- * so the differential fuzz target can tell them from disagreements. */
+ * stream's start, or a table description's end, from stale bits; its
+ * fast 4-stream Huffman path checks only the output length), we refuse
+ * it. Test builds flag those refusals so the differential fuzz target can
+ * tell them from disagreements. */
 #ifdef HDI_ZSTD_TEST_HOOKS
 extern int hdi_zstd_strict;
 #define ZS_STRICT() (hdi_zstd_strict = 1, HDI_ECORRUPT)

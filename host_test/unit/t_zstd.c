@@ -236,6 +236,14 @@ TEST(zstd_hand_made)
 		CHECK(w == 6 && memcmp(out, "abcdef", 6) == 0);
 		CHECK_EQ(dec(out, 4, &w, two, sizeof two, &u), HDI_ECORRUPT);
 	}
+	/* a sequences section whose FSE table description needs more bytes
+	 * than the block has (libzstd 1.5 reads on from bits it used) */
+	{
+		static const unsigned char past[] = { 0x28, 0xB5, 0x2F, 0xFD, 0x00,
+			0x00, 0x4D, 0x00, 0x00, 0x00, 0x80, 0x00, 0x08, 0x01, 0x00,
+			0x01, 0x00, 0x2C };
+		CHECK_EQ(dec(out, 8, &w, past, sizeof past, &u), HDI_ECORRUPT);
+	}
 	/* zero-length non-last blocks until the input ends: an error, quickly */
 	{
 		size_t n = 1u << 20, i;
