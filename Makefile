@@ -28,8 +28,12 @@ CSTD      := -std=c99
 # HDI_XFLAGS: extra flags the sub-makes for other systems pass (-Werror...).
 HDI_XFLAGS ?=
 HDI_CPPFLAGS := -Iinclude -Ihost
-HDI_CFLAGS   := $(CSTD) $(WARN) -MMD -MP $(HDI_XFLAGS)
-HOST_COMPILE  = $(CC) $(HDI_CPPFLAGS) $(CPPFLAGS) $(HDI_CFLAGS) $(CFLAGS)
+HDI_CFLAGS   := $(CSTD) $(WARN) $(HDI_XFLAGS)
+# Each .d file names its object both ways BUILD may be spelled (relative
+# on the command line, absolute from the test scripts), so a header change
+# rebuilds the object whichever spelling built it first.
+DEPFLAGS      = -MMD -MP -MT '$(abspath $@)' -MT '$(patsubst $(CURDIR)/%,%,$(abspath $@))'
+HOST_COMPILE  = $(CC) $(HDI_CPPFLAGS) $(CPPFLAGS) $(HDI_CFLAGS) $(DEPFLAGS) $(CFLAGS)
 HOST_LINK     = $(CC) $(HDI_CFLAGS) $(CFLAGS) $(LDFLAGS)
 # edqcow2 compresses clusters with the field's own libraries, in threads;
 # the tests use zlib and libzstd as ground truth. The library needs none.

@@ -9,7 +9,7 @@ KB        := $(BUILD)/kernel
 # The freestanding flags of linker/freestanding.mk (i686 by default: both
 # i686-linux-gnu- and i686-elf- work). -O2: under QEMU's TCG the CRC and
 # qcow2 loops dominate.
-K_CFLAGS  := $(FS_BASE_CFLAGS) $(FS_ARCH_FLAGS) -O2 -MMD -MP -Ikernel_shim
+K_CFLAGS  := $(FS_BASE_CFLAGS) $(FS_ARCH_FLAGS) -O2 -Ikernel_shim
 K_SHIM_CFLAGS = $(K_CFLAGS) -Werror
 K_LDFLAGS := -m elf_i386 -nostdlib --gc-sections -T linker/kernel.ld
 
@@ -33,7 +33,7 @@ kernel: $(K_OUT)
 $(KB)/core/%.o: core/%.c
 	@mkdir -p $(dir $@)
 	$(call say,K-CC,$@)
-	$(Q)$(K_CC) $(K_CFLAGS) -c $< -o $@
+	$(Q)$(K_CC) $(K_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(K_LIB): $(K_CORE_OBJ)
 	@rm -f $@
@@ -43,12 +43,12 @@ $(K_LIB): $(K_CORE_OBJ)
 $(KB)/kernel_shim/%.o: kernel_shim/%.c
 	@mkdir -p $(dir $@)
 	$(call say,K-CC,$@)
-	$(Q)$(K_CC) $(K_SHIM_CFLAGS) -c $< -o $@
+	$(Q)$(K_CC) $(K_SHIM_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(KB)/kernel_shim/%.o: kernel_shim/%.S
 	@mkdir -p $(dir $@)
 	$(call say,K-AS,$@)
-	$(Q)$(K_CC) $(K_SHIM_CFLAGS) -c $< -o $@
+	$(Q)$(K_CC) $(K_SHIM_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # The boot sector: exactly 440 bytes (boot.S pads with .org and fails to
 # assemble when it outgrows them); boot-chs.bin never tries INT 13h
@@ -90,7 +90,7 @@ K_S2_OBJ   := $(K_SHIM_OBJ) $(KB)/kernel_shim/stage2.o
 $(KB)/ro/core/%.o: core/%.c
 	@mkdir -p $(dir $@)
 	$(call say,K-CC,$@)
-	$(Q)$(K_CC) $(filter-out -O2,$(K_CFLAGS)) -Os $(K_RO_DEFS) -c $< -o $@
+	$(Q)$(K_CC) $(filter-out -O2,$(K_CFLAGS)) -Os $(K_RO_DEFS) $(DEPFLAGS) -c $< -o $@
 $(K_RO_LIB): $(K_RO_OBJ)
 	@rm -f $@
 	$(call say,K-AR,$@)

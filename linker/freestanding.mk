@@ -34,7 +34,7 @@ FS_BASE_CFLAGS = $(CSTD) $(WARN) -fvisibility=hidden -ffreestanding -fno-pic -fn
                  -fno-stack-protector -fno-asynchronous-unwind-tables \
                  -ffunction-sections -fdata-sections \
                  $(if $(FS_INC),-nostdinc -isystem $(FS_INC)) -Iinclude
-FS_CFLAGS      = $(FS_BASE_CFLAGS) $(FS_ARCH_FLAGS) $(FS_OPT) -Werror -MMD -MP
+FS_CFLAGS      = $(FS_BASE_CFLAGS) $(FS_ARCH_FLAGS) $(FS_OPT) -Werror $(DEPFLAGS)
 
 # What a kernel supplies to the library: these four, nothing else.
 FS_ALLOWED_UNDEF := memcpy memmove memset memcmp

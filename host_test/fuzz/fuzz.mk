@@ -13,7 +13,7 @@ FUZZ_ARGS    ?=
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
-FUZZ_CFLAGS  := $(CSTD) $(WARN) -g -O1 $(FUZZ_SAN) -MMD -MP
+FUZZ_CFLAGS  := $(CSTD) $(WARN) -g -O1 $(FUZZ_SAN)
 FUZZ_LIB_OBJ := $(call obj,fuzz/obj,$(CORE_SRC) host_test/dev_ram.c)
 
 # corpus directory each target starts from, and its input size cap
@@ -37,7 +37,7 @@ fuzz_maxlen_zstd_diff := 65536
 # HDI_ZSTD_TEST_HOOKS: the zstd decoder flags what fuzz_zstd_diff excuses
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(HDI_CPPFLAGS) $(CPPFLAGS) -Ihost_test $(FUZZ_CFLAGS) -DHDI_ZSTD_TEST_HOOKS -fsanitize=fuzzer-no-link -c $< -o $@
+	$(CLANG) $(HDI_CPPFLAGS) $(CPPFLAGS) -Ihost_test $(FUZZ_CFLAGS) $(DEPFLAGS) -DHDI_ZSTD_TEST_HOOKS -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/libhdifuzz.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
@@ -45,7 +45,7 @@ $(FUZZ_DIR)/libhdifuzz.a: $(FUZZ_LIB_OBJ)
 
 $(FUZZ_DIR)/fuzz_%: host_test/fuzz/fuzz_%.c host_test/fuzz/fuzz_common.h $(FUZZ_DIR)/libhdifuzz.a
 	@mkdir -p $(dir $@)
-	$(CLANG) $(HDI_CPPFLAGS) $(CPPFLAGS) -Ihost_test $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libhdifuzz.a $(TEST_LIBS)
+	$(CLANG) $(HDI_CPPFLAGS) $(CPPFLAGS) -Ihost_test $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libhdifuzz.a $(TEST_LIBS)
 
 $(FUZZ_DIR)/seeds/.stamp: host_test/fuzz/make_corpus.sh
 	sh host_test/fuzz/make_corpus.sh $(FUZZ_DIR)/seeds
