@@ -47,22 +47,24 @@ static int decompressor_built(struct qcow2 *q)
 	return HDI_OK;
 }
 
-static int decompress(struct qcow2 *q, size_t bytes, size_t *got)
+static int decompress(struct qcow2 *q, uint8_t *dst, size_t bytes, size_t *got)
 {
 #if HDI_CONFIG_ZSTD
 	if (q->compression_type == QC_COMPRESSION_ZSTD)
-		return hdi_zstd_decompress(q->z_out, q->cluster_size, got, q->z_in,
+		return hdi_zstd_decompress(dst, q->cluster_size, got, q->z_in,
 					   bytes, NULL, q->z_work, HDI_ZSTD_WORK_SIZE);
 #endif
 #if HDI_CONFIG_ZLIB
 	if (q->compression_type != QC_COMPRESSION_ZSTD)
-		return hdi_inflate_raw(q->z_out, q->cluster_size, got, q->z_in,
+		return hdi_inflate_raw(dst, q->cluster_size, got, q->z_in,
 				       bytes, NULL, q->z_work, HDI_INFLATE_WORK_SIZE);
 #endif
+	(void)dst;
 	return decompressor_built(q);
 }
 
-static int inflate_cluster(struct qcow2 *q, uint64_t entry)
+/* One compressed cluster into dst (cluster_size bytes). */
+static int inflate_cluster(struct qcow2 *q, uint64_t entry, uint8_t *dst)
 {
 	uint64_t host, bytes;
 	size_t got = 0;
@@ -75,13 +77,11 @@ static int inflate_cluster(struct qcow2 *q, uint64_t entry)
 	r = read_host(q, host, q->z_in, (size_t)bytes);
 	if (r < 0)
 		return r;
-	r = decompress(q, (size_t)bytes, &got);
+	r = decompress(q, dst, (size_t)bytes, &got);
 	if (r == HDI_EUNSUPP)
 		return hdi_qc_err(q, r, "zstd frame needs a dictionary");
 	if (r < 0 || got != q->cluster_size)
 		return hdi_qc_err(q, HDI_ECORRUPT, "compressed cluster does not decompress");
-	q->z_cached = entry;
-	q->z_valid = true;
 	return HDI_OK;
 }
 
@@ -92,13 +92,21 @@ static int read_compressed(struct qcow2 *q, uint64_t entry, uint64_t voff,
 	if (!q->z_out)
 		return hdi_qc_err(q, HDI_ENOMEM, "workspace too small for compressed "
 				  "clusters (see HDI_QCOW2_WORKSPACE_COMPRESSED)");
-	/* the bdev view reads 512 bytes at a time: keep the last cluster */
-	if (!q->z_valid || q->z_cached != entry) {
-		q->z_valid = false;
-		r = inflate_cluster(q, entry);
-		if (r < 0)
-			return r;
+	if (q->z_valid && q->z_cached == entry) {
+		memcpy(buf, q->z_out + hdi_qc_offset_in_cluster(q, voff), n);
+		return HDI_OK;
 	}
+	/* a whole cluster is decoded straight into the caller's buffer,
+	 * without a copy; the cached one stays */
+	if (n == q->cluster_size)
+		return inflate_cluster(q, entry, buf);
+	/* the bdev view reads 512 bytes at a time: keep the last cluster */
+	q->z_valid = false;
+	r = inflate_cluster(q, entry, q->z_out);
+	if (r < 0)
+		return r;
+	q->z_cached = entry;
+	q->z_valid = true;
 	memcpy(buf, q->z_out + hdi_qc_offset_in_cluster(q, voff), n);
 	return HDI_OK;
 }
