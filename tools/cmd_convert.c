@@ -4,6 +4,7 @@
 #define _FILE_OFFSET_BITS 64
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -104,10 +105,18 @@ static void show(uint64_t done, uint64_t size, int last)
 static unsigned jobs;
 static const char *snapshot;
 
-struct xput { struct ed_image *im; FILE *o; const char *out; uint64_t size; };
+/* Threads put chunks at once: the lock keeps the FILE's seek and write
+ * together (ext4 takes the file's lock for each write anyway). */
+struct xput {
+	struct ed_image *im;
+	FILE *o;
+	const char *out;
+	uint64_t size;
+	pthread_mutex_t mu;
+};
 
-static int x_put(void *ctx, uint64_t off, const unsigned char *data,
-		 uint64_t host, size_t n);
+static int x_put(void *ctx, struct ed_image *im, uint64_t off,
+		 const unsigned char *data, uint64_t host, size_t n);
 static void x_progress(void *ctx, uint64_t off)
 {
 	show(off, ((struct xput *)ctx)->size, 0);
@@ -127,8 +136,9 @@ static unsigned online_cpus(void)
  * CPU to decompress on). */
 static int copy_par(struct ed_image *im, FILE *o, const char *out, uint64_t off)
 {
-	struct xput p = { im, o, out, ed_disk_size(im) };
+	struct xput p = { im, o, out, ed_disk_size(im), PTHREAD_MUTEX_INITIALIZER };
 	struct ed_xp x;
+	int r;
 	memset(&x, 0, sizeof x);
 	x.im = im;
 	x.snap = snapshot;
@@ -138,7 +148,9 @@ static int copy_par(struct ed_image *im, FILE *o, const char *out, uint64_t off)
 	x.extent = zero_extent;
 	x.put = x_put;
 	x.progress = x_progress;
-	return ed_export_par(&x, off);
+	r = ed_export_par(&x, off);
+	pthread_mutex_destroy(&p.mu);
+	return r;
 }
 
 static int copy_disk(struct ed_image *im, FILE *o, const char *out)
@@ -188,26 +200,29 @@ static int copy_disk(struct ed_image *im, FILE *o, const char *out)
 	return r;
 }
 
-/* Puts a chunk for the threaded copy: plain data is mapped (or read) here. */
-static int x_put(void *ctx, uint64_t off, const unsigned char *data,
-		 uint64_t host, size_t n)
+/* Puts a chunk for the threaded copy, from any of its threads: plain
+ * data is mapped (or read) from that thread's image. */
+static int x_put(void *ctx, struct ed_image *im, uint64_t off,
+		 const unsigned char *data, uint64_t host, size_t n)
 {
 	struct xput *p = ctx;
 	unsigned char *tmp = NULL;
 	void *base = NULL;
 	size_t mlen = 0;
 	int r = 0;
-	if (!data && !(data = map_host(p->im, host, n, &base, &mlen))) {
+	if (!data && !(data = map_host(im, host, n, &base, &mlen))) {
 		tmp = malloc(n);
-		r = tmp ? ed_read(p->im, off, tmp, n) : HDI_ENOMEM;
+		r = tmp ? ed_read(im, off, tmp, n) : HDI_ENOMEM;
 		if (r < 0) {
 			free(tmp);
-			return ed_err_code(p->im, "convert: read", r), 1;
+			return ed_err_code(im, "convert: read", r), 1;
 		}
 		data = tmp;
 	}
+	pthread_mutex_lock(&p->mu);
 	if (put_sparse(p->o, off, data, n))
 		r = ed_err(p->out, "write failed: %s", strerror(errno));
+	pthread_mutex_unlock(&p->mu);
 	edr_unmap(base, mlen);
 	free(tmp);
 	return r;

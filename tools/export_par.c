@@ -1,8 +1,12 @@
 /* tools/export_par.c: exports of compressed images read the virtual disk
  * in worker threads, each with its own open image (reads of one image need
  * no shared state), so decompression runs on every CPU, as qemu-img's
- * thread pool does; this thread writes the chunks in guest order. A fixed
- * ring of chunk buffers bounds the memory. */
+ * thread pool does. The thread that reads a chunk also writes it (at its
+ * offset: the order of writes does not matter), so the writes' kernel
+ * time is spread over the CPUs too. This thread queues the chunks, works
+ * on queued ones while it waits, and reports progress in guest order; so
+ * jobs - 1 workers keep jobs CPUs busy. A fixed ring of chunk buffers
+ * bounds the memory. */
 #define _FILE_OFFSET_BITS 64
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -31,6 +35,24 @@ struct xring {
 	struct ed_xp *x;
 };
 
+/* One chunk, read through im (NULL: its open failed) and put; called and
+ * returns with the lock held. */
+static void work(struct xring *g, struct xslot *s, struct ed_image *im)
+{
+	int r = HDI_EIO;
+	pthread_mutex_unlock(&g->mu);
+	if (im) {
+		r = s->host == UINT64_MAX ? ed_read(im, s->off, s->buf, s->n) : 0;
+		if (r == 0)
+			r = g->x->put(g->x->ctx, im, s->off,
+				      s->host == UINT64_MAX ? s->buf : NULL,
+				      s->host, s->n);
+	}
+	pthread_mutex_lock(&g->mu);
+	s->err = r;
+	s->done = 1;
+}
+
 static void *worker(void *arg)
 {
 	struct xring *g = arg;
@@ -38,19 +60,11 @@ static void *worker(void *arg)
 	int opened = edr_open(&im, g->x->im->path, g->x->snap) == 0;
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
-		struct xslot *s;
-		int r = 0;
 		while (!g->stop && g->taken == g->filled)
 			pthread_cond_wait(&g->work, &g->mu);
 		if (g->taken == g->filled)
 			break;
-		s = &g->s[g->taken++ % g->n];
-		pthread_mutex_unlock(&g->mu);
-		if (s->host == UINT64_MAX)
-			r = opened ? ed_read(&im, s->off, s->buf, s->n) : HDI_EIO;
-		pthread_mutex_lock(&g->mu);
-		s->err = r;
-		s->done = 1;
+		work(g, &g->s[g->taken++ % g->n], opened ? &im : NULL);
 		pthread_cond_broadcast(&g->done);
 	}
 	pthread_mutex_unlock(&g->mu);
@@ -101,15 +115,19 @@ static int run(struct xring *g, uint64_t off)
 			return 0;
 		s = &g->s[written % g->n];
 		pthread_mutex_lock(&g->mu);
-		while (!s->done)
+		while (!s->done) {
+			if (g->taken < g->filled) {
+				work(g, &g->s[g->taken++ % g->n], x->im);
+				continue;
+			}
 			pthread_cond_wait(&g->done, &g->mu);
+		}
 		pthread_mutex_unlock(&g->mu);
-		if (s->err) {
+		if (s->err < 0) {
 			ed_err_code(x->im, "convert: read", s->err);
 			return 1;
 		}
-		if (x->put(x->ctx, s->off, s->host == UINT64_MAX ? s->buf : NULL,
-			   s->host, s->n))
+		if (s->err)
 			return 1;
 		written++;
 		x->progress(x->ctx, s->off + s->n);
@@ -137,10 +155,10 @@ int ed_export_par(struct ed_xp *x, uint64_t from)
 	pthread_mutex_init(&g.mu, NULL);
 	pthread_cond_init(&g.work, NULL);
 	pthread_cond_init(&g.done, NULL);
-	for (; started < x->jobs; started++)
+	for (; started + 1 < x->jobs; started++)
 		if (pthread_create(&th[started], NULL, worker, &g))
 			break;
-	r = started ? run(&g, from) : ed_err(x->im->path, "cannot start threads");
+	r = run(&g, from);
 	pthread_mutex_lock(&g.mu);
 	g.stop = 1;
 	g.taken = g.filled;

@@ -1,5 +1,5 @@
 /* tools/export_par.h: reading a compressed image's virtual disk in worker
- * threads (tools/export_par.c), handed back in order. */
+ * threads (tools/export_par.c), each chunk put where it belongs. */
 #ifndef ED_EXPORT_PAR_H
 #define ED_EXPORT_PAR_H
 
@@ -10,17 +10,19 @@
 struct ed_xp {
 	struct ed_image *im;       /* the open source: map lookups, plain data */
 	const char *snap;          /* snapshot the workers select too, or NULL */
-	unsigned jobs;             /* worker threads (each opens the image) */
+	unsigned jobs;             /* reading threads, this one included
+				    * (each worker opens the image) */
 	uint64_t size;             /* virtual bytes */
 	void *ctx;
 	/* 1 if [off, off+*len) reads as zeros; else *len bytes of one kind
 	 * and *host their plain host offset (UINT64_MAX: must be read). */
 	int (*extent)(struct ed_image *im, uint64_t off, uint64_t *len,
 		      uint64_t *host);
-	/* Puts n bytes at off: from data, or from the image file at host
-	 * when data is NULL. 0 or 1 (reported). */
-	int (*put)(void *ctx, uint64_t off, const unsigned char *data,
-		   uint64_t host, size_t n);
+	/* Puts n bytes at off: from data, or from the file of im (the
+	 * calling thread's open image) at host when data is NULL. Called
+	 * from several threads at once. 0 or 1 (reported). */
+	int (*put)(void *ctx, struct ed_image *im, uint64_t off,
+		   const unsigned char *data, uint64_t host, size_t n);
 	void (*progress)(void *ctx, uint64_t off);
 };
 

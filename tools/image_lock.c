@@ -4,6 +4,7 @@
 #define _FILE_OFFSET_BITS 64
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,6 +77,12 @@ void ed_test_hold(void)
 	}
 }
 
+static int empty(int h)
+{
+	struct stat st;
+	return !fstat(h, &st) && st.st_size == 0;
+}
+
 int ed_create_open(struct file_dev *fd, const char *path)
 {
 	if (file_dev_open(fd, path, "c+b", 0))
@@ -84,7 +91,10 @@ int ed_create_open(struct file_dev *fd, const char *path)
 		file_dev_close(fd);
 		return 1;
 	}
-	if (fflush(fd->f) || ftruncate(fileno(fd->f), 0)) {
+	/* An empty file (a new one) is not truncated: on ext4 a truncation
+	 * to zero makes the close write back the whole file before it
+	 * returns (auto_da_alloc), seconds for an exported disk. */
+	if (fflush(fd->f) || (!empty(fileno(fd->f)) && ftruncate(fileno(fd->f), 0))) {
 		ed_err(path, "cannot create: %s", strerror(errno));
 		file_dev_close(fd);
 		return 1;
