@@ -260,6 +260,52 @@ int ed_qcow2_opts_check(const char *image, struct ed_qcow2_opts *c)
 	return 0;
 }
 
+/* The backing file name in the qcow2 header of the file at path, resolved
+ * against it; NULL for none (raw, no backing file, unreadable). */
+static char *backing_of(const char *path)
+{
+	unsigned char h[20];
+	char name[HDI_QCOW2_NAME_MAX];
+	uint64_t off;
+	uint32_t len;
+	FILE *f = fopen(path, "rb");
+	char *r = NULL;
+	if (!f)
+		return NULL;
+	if (fread(h, 1, sizeof h, f) == sizeof h && hdi_qcow2_probe(h, sizeof h)) {
+		off = ((uint64_t)h[8] << 56) | ((uint64_t)h[9] << 48) |
+		      ((uint64_t)h[10] << 40) | ((uint64_t)h[11] << 32) |
+		      ((uint64_t)h[12] << 24) | ((uint64_t)h[13] << 16) |
+		      ((uint64_t)h[14] << 8) | h[15];
+		len = ((uint32_t)h[16] << 24) | ((uint32_t)h[17] << 16) |
+		      ((uint32_t)h[18] << 8) | h[19];
+		if (off && len && len < sizeof name && off <= INT64_MAX &&
+		    !fseeko(f, (off_t)off, SEEK_SET) && fread(name, 1, len, f) == len) {
+			name[len] = 0;
+			r = ed_resolve(path, name);
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+/* Is the image in the chain that starts at its backing file? Creating it
+ * would truncate a file that chain reads: its data lost, and a loop. */
+static int in_backing_chain(const char *image, char *path)
+{
+	unsigned d;
+	int found = 0;
+	for (d = 0; path && !found && d < HDI_QCOW2_MAX_CHAIN; d++) {
+		char *next;
+		found = ed_same_file(path, image);
+		next = found ? NULL : backing_of(path);
+		free(path);
+		path = next;
+	}
+	free(path);
+	return found;
+}
+
 /* Looks at the backing file as the image will see it: checks it is there,
  * probes its format if none was given, and reads its virtual size from
  * the qcow2 header (or the raw file's length). */
@@ -276,6 +322,11 @@ static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 	if (ed_same_file(path, image)) {
 		free(path);
 		return ed_err(image, "create: the backing file '%s' is the image being created", c->backing);
+	}
+	if (in_backing_chain(image, ed_resolve(image, c->backing))) {
+		free(path);
+		return ed_err(image, "create: the image being created is in the backing chain "
+			      "of '%s'; creating it would destroy that chain's data", c->backing);
 	}
 	r = file_dev_open(&b, path, "rb", 0);
 	if (r) {

@@ -82,6 +82,12 @@ done
 WANT='image being created'
 refused create.backing-self top.qcow2 "$ED" top.qcow2 create --backing top.qcow2
 refused create.backing-self-link base.qcow2 "$ED" base.qcow2 create 16M --backing sub-link.qcow2
+# ... or deeper in the backing file's chain (qemu-img 7.2 creates it: the
+# old image's data is lost and the chain loops)
+refused create.backing-chain-base base.qcow2 "$ED" base.qcow2 create 16M --backing top.qcow2
+refused create.backing-chain-mid mid.qcow2 "$ED" mid.qcow2 create --backing top.qcow2 -F qcow2
+refused create.backing-chain-link base.qcow2 "$ED" sub-link.qcow2 create 16M --backing top.qcow2
+check create.backing-chain-other "$ED" other-top.qcow2 create --backing top.qcow2
 # write streaming the image into itself (it would read what it writes)
 WANT='image itself'
 refused write.from-self-qcow2 in.qcow2 "$ED" in.qcow2 write 4096 hl.qcow2
