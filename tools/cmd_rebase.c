@@ -52,6 +52,13 @@ static int open_new(const char *image, const char *base, struct ed_image *nb,
 		free(*path);
 		return ed_err(image, "rebase: cannot use '%s' as the new backing file", base);
 	}
+	/* qemu-img rebase -u writes such a loop without a word */
+	if (ed_chain_find(nb, image) >= 0) {
+		ed_close(nb);
+		free(*path);
+		return ed_err(image, "rebase: the image is in the backing chain of '%s' "
+			      "(the chain would loop)", base);
+	}
 	return 0;
 }
 

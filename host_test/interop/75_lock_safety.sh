@@ -88,6 +88,11 @@ refused create.backing-chain-base base.qcow2 "$ED" base.qcow2 create 16M --backi
 refused create.backing-chain-mid mid.qcow2 "$ED" mid.qcow2 create --backing top.qcow2 -F qcow2
 refused create.backing-chain-link base.qcow2 "$ED" sub-link.qcow2 create 16M --backing top.qcow2
 check create.backing-chain-other "$ED" other-top.qcow2 create --backing top.qcow2
+# rebase onto a chain that holds the image (qemu-img rebase -u loops it)
+WANT='chain would loop'
+refused rebase.loop-base base.qcow2 "$ED" base.qcow2 rebase -b top.qcow2 -F qcow2
+refused rebase.loop-base-unsafe base.qcow2 "$ED" base.qcow2 rebase -u -b top.qcow2
+refused rebase.loop-mid mid.qcow2 "$ED" mid.qcow2 rebase -u -b top.qcow2
 # write streaming the image into itself (it would read what it writes)
 WANT='image itself'
 refused write.from-self-qcow2 in.qcow2 "$ED" in.qcow2 write 4096 hl.qcow2
