@@ -34,6 +34,11 @@ qemu-img create -q -f qcow2 -o preallocation=metadata pm.qcow2 16M
 qemu-io -c 'write -P 1 0 64k' -c 'write -P 3 1M 4k' pm.qcow2 >/dev/null
 qemu-img create -q -f qcow2 -o preallocation=metadata pm2.qcow2 16M
 qemu-img create -q -f qcow2 -o preallocation=falloc pf.qcow2 16M
+# past 2 and 4 GiB: offsets and sizes that need more than 32 bits
+mk g3.qcow2 3G; io g3.qcow2 'write -P 7 2147487744 4k' 'write -P 8 3221221376 4k'
+mk g5.qcow2 5G; io g5.qcow2 'write -P 7 2147487744 4k' 'write -P 8 3221221376 4k'
+cp g5.qcow2 g5d.qcow2; io g5d.qcow2 'write -P 9 4294967808 1'
+cp g3.qcow2 g3x.qcow2; io g3x.qcow2 'write -P 6 2147487844 1'
 
 same() {
 	n=$1; shift
@@ -68,6 +73,11 @@ for s in "" -s; do
 	same "prealloc-data$s" $s pm.qcow2 a.qcow2
 	same "prealloc-empty$s" $s pm2.qcow2 z.qcow2
 	same "prealloc-falloc$s" $s pm2.qcow2 pf.qcow2
+	same "big-3g-5g$s" $s g3.qcow2 g5.qcow2
+	same "big-5g-3g$s" $s g5.qcow2 g3.qcow2
+	same "big-tail-past-4g$s" $s g3.qcow2 g5d.qcow2
+	same "big-tail-past-4g-rev$s" $s g5d.qcow2 g3.qcow2
+	same "big-past-2g$s" $s g3.qcow2 g3x.qcow2
 done
 same quiet -q a.qcow2 b.qcow2
 # qemu-img's word order and ours agree
