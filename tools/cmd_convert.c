@@ -108,7 +108,6 @@ static const char *snapshot;
 /* Threads put chunks at once: the lock keeps the FILE's seek and write
  * together (ext4 takes the file's lock for each write anyway). */
 struct xput {
-	struct ed_image *im;
 	FILE *o;
 	const char *out;
 	uint64_t size;
@@ -136,7 +135,7 @@ static unsigned online_cpus(void)
  * CPU to decompress on). */
 static int copy_par(struct ed_image *im, FILE *o, const char *out, uint64_t off)
 {
-	struct xput p = { im, o, out, ed_disk_size(im), PTHREAD_MUTEX_INITIALIZER };
+	struct xput p = { o, out, ed_disk_size(im), PTHREAD_MUTEX_INITIALIZER };
 	struct ed_xp x;
 	int r;
 	memset(&x, 0, sizeof x);

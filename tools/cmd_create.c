@@ -260,6 +260,15 @@ int ed_qcow2_opts_check(const char *image, struct ed_qcow2_opts *c)
 	return 0;
 }
 
+/* n header bytes at p, big-endian. */
+static uint64_t be(const unsigned char *p, unsigned n)
+{
+	uint64_t v = 0;
+	while (n--)
+		v = (v << 8) | *p++;
+	return v;
+}
+
 /* The backing file name in the qcow2 header of the file at path, resolved
  * against it; NULL for none (raw, no backing file, unreadable). */
 static char *backing_of(const char *path)
@@ -273,12 +282,8 @@ static char *backing_of(const char *path)
 	if (!f)
 		return NULL;
 	if (fread(h, 1, sizeof h, f) == sizeof h && hdi_qcow2_probe(h, sizeof h)) {
-		off = ((uint64_t)h[8] << 56) | ((uint64_t)h[9] << 48) |
-		      ((uint64_t)h[10] << 40) | ((uint64_t)h[11] << 32) |
-		      ((uint64_t)h[12] << 24) | ((uint64_t)h[13] << 16) |
-		      ((uint64_t)h[14] << 8) | h[15];
-		len = ((uint32_t)h[16] << 24) | ((uint32_t)h[17] << 16) |
-		      ((uint32_t)h[18] << 8) | h[19];
+		off = be(h + 8, 8);
+		len = (uint32_t)be(h + 16, 4);
 		if (off && len && len < sizeof name && off <= INT64_MAX &&
 		    !fseeko(f, (off_t)off, SEEK_SET) && fread(name, 1, len, f) == len) {
 			name[len] = 0;
@@ -289,9 +294,10 @@ static char *backing_of(const char *path)
 	return r;
 }
 
-/* Is the image in the chain that starts at its backing file? Creating it
- * would truncate a file that chain reads: its data lost, and a loop. */
-static int in_backing_chain(const char *image, char *path)
+/* Is the image in the chain that starts at path (malloc'd, freed here)?
+ * Creating it would truncate a file that chain reads: its data lost, and
+ * a loop. */
+static int in_chain(const char *image, char *path)
 {
 	unsigned d;
 	int found = 0;
@@ -323,7 +329,8 @@ static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 		free(path);
 		return ed_err(image, "create: the backing file '%s' is the image being created", c->backing);
 	}
-	if (in_backing_chain(image, ed_resolve(image, c->backing))) {
+	/* ... or deeper in its chain */
+	if (in_chain(image, backing_of(path))) {
 		free(path);
 		return ed_err(image, "create: the image being created is in the backing chain "
 			      "of '%s'; creating it would destroy that chain's data", c->backing);
@@ -349,10 +356,7 @@ static int probe_backing(const char *image, struct ed_qcow2_opts *c,
 	if (!c->backing_fmt)
 		c->backing_fmt = is_q ? "qcow2" : "raw";
 	if (!strcmp(c->backing_fmt, "qcow2"))
-		*size = ((uint64_t)h[24] << 56) | ((uint64_t)h[25] << 48) |
-			((uint64_t)h[26] << 40) | ((uint64_t)h[27] << 32) |
-			((uint64_t)h[28] << 24) | ((uint64_t)h[29] << 16) |
-			((uint64_t)h[30] << 8) | h[31];
+		*size = be(h + 24, 8);
 	else
 		*size = b.size;
 	file_dev_close(&b);
